@@ -1,0 +1,77 @@
+/* mapfile.c - mmap a model file; weights are then used in place. */
+#include "mapfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "status.h"
+
+er_status er_map_file(const char *path, er_mapping **out) {
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return er_fail(ER_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return er_fail(ER_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return er_fail(ER_ERR_IO, "%s: not a regular file", path);
+    }
+    er_mapping *m = er_calloc(1, sizeof *m);
+    if (!m) {
+        close(fd);
+        return er_fail(ER_ERR_NOMEM, "%s: out of memory", path);
+    }
+    m->size = (size_t)st.st_size;
+    if (m->size == 0) {
+        m->data = (const unsigned char *)"";
+        m->is_mmap = 0;
+        close(fd);
+        *out = m;
+        return ER_OK;
+    }
+    void *p = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) {
+        int e = errno;
+        er_free(m);
+        return er_fail(ER_ERR_IO, "%s: cannot map %zu bytes: %s", path, (size_t)st.st_size,
+                       strerror(e));
+    }
+    m->data = p;
+    m->is_mmap = 1;
+    *out = m;
+    return ER_OK;
+}
+
+er_status er_map_copy(const void *data, size_t size, er_mapping **out) {
+    *out = NULL;
+    er_mapping *m = er_calloc(1, sizeof *m);
+    void *buf = er_aligned_alloc(size);
+    if (!m || !buf) {
+        er_free(m);
+        er_aligned_free(buf);
+        return er_fail(ER_ERR_NOMEM, "cannot copy a %zu-byte model", size);
+    }
+    if (size) memcpy(buf, data, size);
+    m->data = buf;
+    m->size = size;
+    m->is_mmap = 0;
+    *out = m;
+    return ER_OK;
+}
+
+void er_mapping_free(er_mapping *m) {
+    if (!m) return;
+    if (m->is_mmap) munmap((void *)m->data, m->size);
+    else if (m->size) er_aligned_free((void *)m->data);
+    er_free(m);
+}

@@ -1,0 +1,21 @@
+/* mapfile.h - read-only file mapping (mmap), with a read() fallback. */
+#ifndef ER_CORE_MAPFILE_H
+#define ER_CORE_MAPFILE_H
+
+#include <stddef.h>
+
+#include "edgerun.h"
+
+typedef struct er_mapping {
+    const unsigned char *data;
+    size_t size;
+    int is_mmap; /* 0: data is a heap buffer */
+} er_mapping;
+
+/* Maps the whole file. Errors name the path and the OS reason. */
+er_status er_map_file(const char *path, er_mapping **out);
+/* Wraps a heap copy of a buffer as a mapping. */
+er_status er_map_copy(const void *data, size_t size, er_mapping **out);
+void er_mapping_free(er_mapping *m);
+
+#endif

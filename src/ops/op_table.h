@@ -1,0 +1,14 @@
+/* op_table.h - the one list of ops: one ER_OP(<symbol>) row per op, sorted.
+ * er_op_<symbol> is defined in src/ops/<symbol>.c, or in the family file
+ * named in the comment. Expanded by registry.c; tests enumerate ops through
+ * er_op_at(). */
+ER_OP(add)   /* binary.c */
+ER_OP(div)   /* binary.c */
+ER_OP(max)   /* binary.c */
+ER_OP(mean)  /* binary.c */
+ER_OP(min)   /* binary.c */
+ER_OP(mod)   /* binary.c */
+ER_OP(mul)   /* binary.c */
+ER_OP(pow)   /* binary.c */
+ER_OP(sub)   /* binary.c */
+ER_OP(sum)   /* binary.c */

@@ -1,0 +1,37 @@
+/* session.h - er_session internals (planner state and steps). */
+#ifndef ER_RUNTIME_SESSION_H
+#define ER_RUNTIME_SESSION_H
+
+#include <stdbool.h>
+
+#include "model.h"
+#include "ops/op.h"
+
+typedef struct er_step {
+    int node;       /* index into graph->nodes */
+    er_op_ctx ctx;  /* prepared context: tensors, state, scratch, kernel */
+} er_step;
+
+struct er_session {
+    const er_model *model;
+    const er_graph *g;
+    er_options opts;
+    er_tensor *t;        /* one runtime tensor per graph value */
+    unsigned char *kind; /* V_* per value */
+    er_step *steps;
+    int n_steps;
+    er_tensor **io;      /* storage for every node's in/out pointer arrays */
+    size_t *io_off;      /* per node: offset into io */
+    int *last_use;       /* per value: index of the last node reading it */
+    er_dtype *in_dtype;  /* bound input dtypes, shapes */
+    int *in_rank;
+    int64_t (*in_dims)[ER_MAX_RANK];
+    void *arena;
+    size_t arena_bytes, naive_bytes;
+    er_threadpool *pool;
+    bool dynamic, planned, ran;
+};
+
+bool er_session_is_dynamic(const er_session *s);
+
+#endif
