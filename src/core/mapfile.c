@@ -64,14 +64,14 @@ er_status er_map_copy(const void *data, size_t size, er_mapping **out) {
     if (size) memcpy(buf, data, size);
     m->data = buf;
     m->size = size;
-    m->is_mmap = 0;
+    m->is_mmap = 2;
     *out = m;
     return ER_OK;
 }
 
 void er_mapping_free(er_mapping *m) {
     if (!m) return;
-    if (m->is_mmap) munmap((void *)m->data, m->size);
-    else if (m->size) er_aligned_free((void *)m->data);
+    if (m->is_mmap == 1) munmap((void *)m->data, m->size);
+    else if (m->is_mmap == 2) er_aligned_free((void *)m->data);
     er_free(m);
 }

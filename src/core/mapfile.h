@@ -9,7 +9,7 @@
 typedef struct er_mapping {
     const unsigned char *data;
     size_t size;
-    int is_mmap; /* 0: data is a heap buffer */
+    int is_mmap; /* 1: mmap, 2: heap copy (freed with it), 0: static */
 } er_mapping;
 
 /* Maps the whole file. Errors name the path and the OS reason. */

@@ -324,7 +324,7 @@ void er_options_init(er_options *o) {
 
 void er_session_free(er_session *s) {
     if (!s) return;
-    if (s->t) plan_reset(s);
+    if (s->t && s->kind) plan_reset(s);
     er_threadpool_free(s->pool);
     er_free(s->t);
     er_free(s->kind);

@@ -15,17 +15,6 @@ static void usage(FILE *f) {
                "           weight_bytes, macs, arena_bytes, naive_activation_bytes\n");
 }
 
-static void json_str(const char *s) {
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') printf("\\%c", ch);
-        else if (ch < 0x20) printf("\\u%04x", ch);
-        else putchar(ch);
-    }
-    putchar('"');
-}
-
 typedef struct { const char *op; int count; } op_count;
 
 static void print_io(const er_session *s, int is_input, int json) {
@@ -41,7 +30,7 @@ static void print_io(const er_session *s, int is_input, int json) {
         if (st != ER_OK) rank = -1, dt = g->values[g->outputs[i]].dtype;
         if (json) {
             printf("%s{\"name\": ", i ? ", " : "");
-            json_str(name);
+            cli_json_str(name);
             printf(", \"dtype\": \"%s\", \"shape\": ", er_dtype_name(dt));
             if (rank < 0) printf("null");
             else {
@@ -119,7 +108,7 @@ int cmd_info(int argc, char **argv) {
     size_t arena = er_session_arena_bytes(s), naive = er_session_naive_activation_bytes(s);
     if (json) {
         printf("{\"model\": ");
-        json_str(path);
+        cli_json_str(path);
         printf(", \"inputs\": [");
         print_io(s, 1, 1);
         printf("], \"outputs\": [");
@@ -127,7 +116,7 @@ int cmd_info(int argc, char **argv) {
         printf("], \"ops\": {");
         for (int k = 0; k < n_ops; k++) {
             printf("%s", k ? ", " : "");
-            json_str(ops[k].op);
+            cli_json_str(ops[k].op);
             printf(": %d", ops[k].count);
         }
         printf("}, \"nodes\": %d, \"params\": %llu, \"weight_bytes\": %llu, \"macs\": %llu, "

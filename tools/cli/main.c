@@ -11,6 +11,8 @@ static const struct {
 } k_commands[] = {
     {"info", cmd_info, "ops, params, MACs, weight bytes, arena size, inputs/outputs"},
     {"run", cmd_run, "one inference: .npy inputs in, .npy outputs out"},
+    {"bench", cmd_bench, "load/session/first-run times, latency percentiles, peak memory"},
+    {"eval", cmd_eval, "top-1/top-5 accuracy on a labelled image set (IDX files)"},
 };
 
 static void usage(FILE *f) {
