@@ -20,6 +20,9 @@ char *er_strdup(const char *s);
 /* Test hook: after `n` more successful allocations, every allocation fails
  * (n < 0 disables). Returns the number of allocations made so far. */
 void er_alloc_fail_after(long n);
+/* Test hook: any single allocation above max_bytes fails (0 = no cap). The
+ * fuzzers use it so hostile shapes end in ER_ERR_NOMEM, not in the OS. */
+void er_alloc_cap(size_t max_bytes);
 long er_alloc_count(void);
 
 #endif

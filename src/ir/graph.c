@@ -319,7 +319,7 @@ er_status er_graph_toposort(er_graph *g) {
         goto done;
     }
     for (int i = 0; i < nn; i++) sorted[i] = g->nodes[order[i]];
-    memcpy(g->nodes, sorted, sizeof(er_node) * (size_t)nn);
+    if (nn) memcpy(g->nodes, sorted, sizeof(er_node) * (size_t)nn);
     for (int i = 0; i < nn; i++)
         for (int k = 0; k < g->nodes[i].n_out; k++)
             if (g->nodes[i].out[k] >= 0) g->values[g->nodes[i].out[k]].producer = i;

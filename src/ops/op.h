@@ -15,7 +15,8 @@
  *   run()     per inference: arithmetic only. No allocation; checks only on
  *             data-dependent values (Gather indices, ...).
  * All error messages are prefixed by the planner with "node 'name' (Op): ",
- * so ops only describe the offending value and the rule. */
+ * so ops only describe the offending value and the rule. c->out[0] is always
+ * present (the planner refuses nodes without output 0). */
 #ifndef ER_OPS_OP_H
 #define ER_OPS_OP_H
 

@@ -164,6 +164,9 @@ static er_status walk(er_session *s, bool evaluate_all) {
             return er_fail(ER_ERR_UNSUPPORTED, "%s: node '%s': op '%s'%s%s%s is not supported",
                            s->model->path, n->name, n->op_type, n->domain[0] ? " (domain '" : "",
                            n->domain, n->domain[0] ? "')" : "");
+        /* ops may rely on output 0 existing: every ONNX op has one */
+        if (n->n_out < 1 || n->out[0] < 0)
+            return node_fail_prefix(s, n, er_fail(ER_ERR_INVALID_MODEL, "has no output 0"));
         er_tensor **ptrs = s->io + s->io_off[i];
         er_op_ctx c;
         build_ctx(s, n, &c, ptrs);
