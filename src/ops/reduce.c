@@ -116,7 +116,7 @@ typedef struct {
     int64_t dim[ER_MAX_RANK];
     bool red[ER_MAX_RANK];
     int64_t ostride[ER_MAX_RANK]; /* output stride of a kept run, 0 for reduced */
-    size_t in_n, out_n;
+    size_t in_n;
 } rplan;
 
 static void make_plan(const er_tensor *x, const bool *red, rplan *p) {
@@ -143,7 +143,6 @@ static void make_plan(const er_tensor *x, const bool *red, rplan *p) {
         if (!p->red[i]) s *= p->dim[i];
         p->in_n *= (size_t)p->dim[i];
     }
-    p->out_n = (size_t)s;
 }
 
 static er_status prepare_reduce(er_op_ctx *c) {

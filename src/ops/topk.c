@@ -11,8 +11,6 @@
  * Per slice along the axis, the indices 0..n-1 are heap-selected in scratch
  * memory (n int64 values, sized in prepare): building the heap is O(n) and
  * popping K costs O(K log n). */
-#include <math.h>
-
 #include "op.h"
 
 static er_status read_k(er_op_ctx *c, int64_t *k) {
