@@ -1,0 +1,239 @@
+/* quantize.c - the linear quantization family: QuantizeLinear,
+ * DequantizeLinear (ONNX opset 10-21 semantics without block quantization)
+ * and DynamicQuantizeLinear (opset 11). One file because they share the
+ * scale / zero-point validation.
+ *
+ *   QuantizeLinear:   y = saturate(round_half_even(x / scale) + zero_point)
+ *   DequantizeLinear: y = (x - zero_point) * scale
+ *
+ * Scale and zero point are per tensor (a scalar or one-element 1-D tensor)
+ * or, from opset 13, per axis (1-D of length dims[axis], `axis` default 1).
+ * The zero point is optional and its dtype picks the quantized dtype: uint8
+ * by default, int8, and uint16/int16 (opset 21, also via `output_dtype`).
+ * DequantizeLinear also takes int32 input; its output dtype is the scale's.
+ * Blocked quantization (`block_size`, opset 21) and the float8/int4 dtypes
+ * are not implemented (ER_ERR_UNSUPPORTED).
+ *
+ * x / scale is computed in the float precision of the data as the numpy
+ * reference does, so uint8 results are bit-exact with it. NaN quantizes as
+ * if it were 0, i.e. to the zero point (the reference leaves it undefined). */
+#include <math.h>
+#include <string.h>
+
+#include "op.h"
+
+static bool quant_dtype(er_dtype dt) {
+    return dt == ER_U8 || dt == ER_I8 || dt == ER_U16 || dt == ER_I16;
+}
+
+static void quant_range(er_dtype dt, double *lo, double *hi) {
+    switch (dt) {
+    case ER_I8: *lo = -128; *hi = 127; break;
+    case ER_U16: *lo = 0; *hi = 65535; break;
+    case ER_I16: *lo = -32768; *hi = 32767; break;
+    case ER_I32: *lo = -2147483648.0; *hi = 2147483647.0; break;
+    default: *lo = 0; *hi = 255; break;
+    }
+}
+
+/* Validates scale (input 1) and zero point (input 2) against x (input 0);
+ * sets the normalised axis (-1 for per tensor). */
+static er_status check_params(er_op_ctx *c, int *axis) {
+    const er_tensor *x = c->in[0], *s = c->in[1];
+    const er_tensor *z = c->n_in > 2 ? c->in[2] : NULL;
+    if (er_attr_int(c->node, "block_size", 0) != 0)
+        return er_fail(ER_ERR_UNSUPPORTED, "blocked quantization (block_size %lld) is not "
+                       "supported", (long long)er_attr_int(c->node, "block_size", 0));
+    ER_TRY(er_op_check_dtype(c, 1, er_dt_float));
+    if (z && !er_shape_equal(z->rank, z->dims, s->rank, s->dims))
+        return er_fail(ER_ERR_SHAPE, "zero point shape %s differs from scale shape %s",
+                       er_op_shape_str(z), er_op_shape_str(s));
+    if (s->rank == 0 || (s->rank == 1 && s->dims[0] == 1)) {
+        *axis = -1;
+        return ER_OK;
+    }
+    if (c->opset < 13 || s->rank != 1)
+        return er_fail(ER_ERR_SHAPE, "scale shape %s: must be a scalar%s", er_op_shape_str(s),
+                       c->opset < 13 ? " before opset 13" : " or 1-D (per axis)");
+    ER_TRY(er_op_axis(c, er_attr_int(c->node, "axis", 1), x->rank, axis));
+    if (x->rank == 0 || s->dims[0] != x->dims[*axis])
+        return er_fail(ER_ERR_SHAPE, "scale shape %s does not match input 0 shape %s on axis "
+                       "%lld", er_op_shape_str(s), er_op_shape_str(x),
+                       (long long)er_attr_int(c->node, "axis", 1));
+    return ER_OK;
+}
+
+/* [outer, n, inner] view of x for per-axis parameters (n = 1 per tensor). */
+static void param_view(const er_tensor *x, int axis, int64_t *outer, int64_t *n,
+                       int64_t *inner) {
+    *outer = 1;
+    *n = 1;
+    *inner = 1;
+    if (axis < 0) {
+        *inner = (int64_t)er_tensor_numel(x);
+        return;
+    }
+    for (int i = 0; i < axis; i++) *outer *= x->dims[i];
+    *n = x->dims[axis];
+    for (int i = axis + 1; i < x->rank; i++) *inner *= x->dims[i];
+}
+
+/* ---- QuantizeLinear -------------------------------------------------------- */
+
+static er_status shape_quantize(er_op_ctx *c) {
+    ER_TRY(er_op_check_inputs(c, 2, 3));
+    static const er_dtype xdt[] = {ER_F32, ER_F64, ER_F16, ER_BF16, ER_I32, ER_UNDEF};
+    ER_TRY(er_op_check_dtype(c, 0, xdt));
+    int axis = 0;
+    ER_TRY(check_params(c, &axis));
+    const er_tensor *z = c->n_in > 2 ? c->in[2] : NULL;
+    er_dtype ydt = ER_U8;
+    int64_t attr_dt = er_attr_int(c->node, "output_dtype", 0);
+    if (z) {
+        ydt = z->dtype;
+        if (attr_dt != 0 && attr_dt != (int64_t)ydt)
+            return er_fail(ER_ERR_INVALID_MODEL, "output_dtype %lld differs from the zero "
+                           "point's dtype %s", (long long)attr_dt, er_dtype_name(ydt));
+    } else if (attr_dt != 0) {
+        ydt = (er_dtype)attr_dt;
+    }
+    if (!quant_dtype(ydt))
+        return er_fail(ER_ERR_UNSUPPORTED, "quantized dtype %s (%d) is not supported (uint8, "
+                       "int8, uint16, int16 are)", er_dtype_name(ydt), (int)ydt);
+    const er_tensor *x = c->in[0];
+    er_op_set_output(c, 0, ydt, x->rank, x->dims);
+    return ER_OK;
+}
+
+static er_status run_quantize(er_op_ctx *c) {
+    const er_tensor *x = c->in[0], *s = c->in[1];
+    const er_tensor *z = c->n_in > 2 ? c->in[2] : NULL;
+    er_tensor *y = c->out[0];
+    int axis = 0;
+    ER_TRY(check_params(c, &axis));
+    int64_t outer, n, inner;
+    param_view(x, axis, &outer, &n, &inner);
+    double lo, hi;
+    quant_range(y->dtype, &lo, &hi);
+    bool single = x->dtype != ER_F64 && s->dtype != ER_F64;
+    for (int64_t o = 0; o < outer; o++) {
+        for (int64_t a = 0; a < n; a++) {
+            double scale = er_load_f64(s->data, s->dtype, (size_t)a);
+            double zp = z ? (double)er_load_i64(z->data, z->dtype, (size_t)a) : 0;
+            size_t base = (size_t)((o * n + a) * inner);
+            if (x->dtype == ER_F32 && y->dtype == ER_U8 && single) {
+                const float *xp = (const float *)x->data + base;
+                uint8_t *yp = (uint8_t *)y->data + base;
+                float fs = (float)scale;
+                for (int64_t i = 0; i < inner; i++) {
+                    float q = rintf(xp[i] / fs);
+                    double v = (q == q ? (double)q : 0) + zp;
+                    yp[i] = (uint8_t)(v >= 255 ? 255 : v >= 0 ? v : 0);
+                }
+                continue;
+            }
+            for (int64_t i = 0; i < inner; i++) {
+                double xv = er_load_f64(x->data, x->dtype, base + (size_t)i);
+                double q = single ? (double)rintf((float)xv / (float)scale) : rint(xv / scale);
+                double v = (q == q ? q : 0) + zp;
+                v = v >= hi ? hi : v >= lo ? v : lo;
+                er_store_i64(y->data, y->dtype, base + (size_t)i, (int64_t)v);
+            }
+        }
+    }
+    return ER_OK;
+}
+
+/* ---- DequantizeLinear ------------------------------------------------------ */
+
+static er_status shape_dequantize(er_op_ctx *c) {
+    ER_TRY(er_op_check_inputs(c, 2, 3));
+    static const er_dtype xdt[] = {ER_U8, ER_I8, ER_U16, ER_I16, ER_I32, ER_UNDEF};
+    ER_TRY(er_op_check_dtype(c, 0, xdt));
+    if (c->n_in > 2) ER_TRY(er_op_same_dtype(c, 0, 2));
+    int axis = 0;
+    ER_TRY(check_params(c, &axis));
+    const er_tensor *x = c->in[0];
+    er_op_set_output(c, 0, c->in[1]->dtype, x->rank, x->dims);
+    return ER_OK;
+}
+
+static er_status run_dequantize(er_op_ctx *c) {
+    const er_tensor *x = c->in[0], *s = c->in[1];
+    const er_tensor *z = c->n_in > 2 ? c->in[2] : NULL;
+    er_tensor *y = c->out[0];
+    int axis = 0;
+    ER_TRY(check_params(c, &axis));
+    int64_t outer, n, inner;
+    param_view(x, axis, &outer, &n, &inner);
+    for (int64_t o = 0; o < outer; o++) {
+        for (int64_t a = 0; a < n; a++) {
+            double scale = er_load_f64(s->data, s->dtype, (size_t)a);
+            int64_t zp = z ? er_load_i64(z->data, z->dtype, (size_t)a) : 0;
+            size_t base = (size_t)((o * n + a) * inner);
+            if (y->dtype == ER_F32) {
+                float *yp = (float *)y->data + base, fs = (float)scale;
+                for (int64_t i = 0; i < inner; i++)
+                    yp[i] = (float)(er_load_i64(x->data, x->dtype, base + (size_t)i) - zp) * fs;
+                continue;
+            }
+            for (int64_t i = 0; i < inner; i++) {
+                double d = (double)(er_load_i64(x->data, x->dtype, base + (size_t)i) - zp);
+                er_store_f64(y->data, y->dtype, base + (size_t)i, d * scale);
+            }
+        }
+    }
+    return ER_OK;
+}
+
+/* ---- DynamicQuantizeLinear ------------------------------------------------- */
+
+static er_status shape_dynamic_quantize(er_op_ctx *c) {
+    ER_TRY(er_op_check_inputs(c, 1, 1));
+    static const er_dtype xdt[] = {ER_F32, ER_UNDEF};
+    ER_TRY(er_op_check_dtype(c, 0, xdt));
+    const er_tensor *x = c->in[0];
+    er_op_set_output(c, 0, ER_U8, x->rank, x->dims);
+    er_op_set_output(c, 1, ER_F32, 0, NULL);
+    er_op_set_output(c, 2, ER_U8, 0, NULL);
+    return ER_OK;
+}
+
+/* Spec: the range is widened to include 0, scale = (max - min) / 255 and
+ * zero_point = saturate(round(-min / scale)). An all-zero (or empty) input
+ * has scale 0; its zero point and data are 0 instead of the reference's
+ * undefined 0/0. NaN elements are ignored for the range. */
+static er_status run_dynamic_quantize(er_op_ctx *c) {
+    const er_tensor *x = c->in[0];
+    size_t n = er_tensor_numel(x);
+    const float *xp = x->data;
+    float mn = 0, mx = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (xp[i] < mn) mn = xp[i];
+        if (xp[i] > mx) mx = xp[i];
+    }
+    float scale = (mx - mn) / 255.0f;
+    float zp = 0;
+    if (scale > 0) {
+        zp = rintf((0 - mn) / scale);
+        zp = zp > 255 ? 255 : zp < 0 ? 0 : zp;
+    }
+    if (c->out[1]) *(float *)c->out[1]->data = scale;
+    if (c->out[2]) *(uint8_t *)c->out[2]->data = (uint8_t)zp;
+    if (!c->out[0]) return ER_OK;
+    uint8_t *yp = c->out[0]->data;
+    for (size_t i = 0; i < n; i++) {
+        float v = scale > 0 ? rintf(xp[i] / scale) + zp : 0;
+        yp[i] = (uint8_t)(v >= 255 ? 255 : v >= 0 ? v : 0); /* NaN -> 0 */
+    }
+    return ER_OK;
+}
+
+const er_op_def er_op_dequantize_linear = {.name = "DequantizeLinear", .min_opset = 10,
+                                           .shape = shape_dequantize, .run = run_dequantize};
+const er_op_def er_op_dynamic_quantize_linear = {.name = "DynamicQuantizeLinear",
+                                                 .min_opset = 11,
+                                                 .shape = shape_dynamic_quantize,
+                                                 .run = run_dynamic_quantize};
+const er_op_def er_op_quantize_linear = {.name = "QuantizeLinear", .min_opset = 10,
+                                         .shape = shape_quantize, .run = run_quantize};
