@@ -60,42 +60,41 @@ static aparams params(const er_op_ctx *c, aop op) {
 
 /* ---- kernels ------------------------------------------------------------- */
 
-#define LOOP(T, expr)                                                                          \
-    for (size_t i = 0; i < n; i++) {                                                           \
-        T v = x[i];                                                                            \
-        y[i] = (expr);                                                                         \
-    }                                                                                          \
+#define LOOP(T, expr)                                                                              \
+    for (size_t i = 0; i < n; i++) {                                                               \
+        T v = x[i];                                                                                \
+        y[i] = (expr);                                                                             \
+    }                                                                                              \
     break
 
 /* S is the libm suffix: f for float, empty for double. */
-#define FLOAT_ACT(T, S, NAME)                                                                  \
-    static void NAME(T *y, const T *x, size_t n, aop op, const aparams *p) {                   \
-        const T alpha = (T)p->alpha, beta = (T)p->beta, gamma = (T)p->gamma;                  \
-        const T ga = gamma * alpha, inv_alpha = alpha != 0 ? (T)1 / alpha : (T)0;              \
-        switch (op) {                                                                          \
-        case A_RELU: LOOP(T, v < 0 ? (T)0 : v);                                                   \
-        case A_LEAKY: LOOP(T, v < 0 ? alpha * v : v);                                             \
-        case A_SIGMOID: LOOP(T, (T)1 / ((T)1 + exp##S(-v)));                                      \
-        case A_TANH: LOOP(T, tanh##S(v));                                                         \
-        case A_HSIGMOID: {                                                                     \
+#define FLOAT_ACT(T, S, NAME)                                                                      \
+    static void NAME(T *y, const T *x, size_t n, aop op, const aparams *p) {                       \
+        const T alpha = (T)p->alpha, beta = (T)p->beta, gamma = (T)p->gamma;                       \
+        const T ga = gamma * alpha, inv_alpha = alpha != 0 ? (T)1 / alpha : (T)0;                  \
+        switch (op) {                                                                              \
+        case A_RELU: LOOP(T, v < 0 ? (T)0 : v);                                                    \
+        case A_LEAKY: LOOP(T, v < 0 ? alpha * v : v);                                              \
+        case A_SIGMOID: LOOP(T, (T)1 / ((T)1 + exp##S(-v)));                                       \
+        case A_TANH: LOOP(T, tanh##S(v));                                                          \
+        case A_HSIGMOID:                                                                           \
             LOOP(T, alpha * v + beta < 0 ? (T)0 : alpha * v + beta > 1 ? (T)1 : alpha * v + beta); \
-        }                                                                                      \
-        case A_HSWISH: {                                                                       \
-            const T a6 = (T)1 / (T)6, b = (T)0.5;                                              \
-            LOOP(T, v * (a6 * v + b < 0 ? (T)0 : a6 * v + b > 1 ? (T)1 : a6 * v + b));            \
-        }                                                                                      \
-        case A_ELU: LOOP(T, v < 0 ? alpha * expm1##S(v) : v);                                     \
-        case A_SELU: LOOP(T, v <= 0 ? ga * expm1##S(v) : gamma * v);                              \
-        case A_CELU: LOOP(T, v < 0 ? alpha * expm1##S(v * inv_alpha) : v);                        \
-        case A_SOFTPLUS: LOOP(T, (v > 0 ? v : (T)0) + log1p##S(exp##S(-fabs##S(v))));             \
-        case A_SOFTSIGN: LOOP(T, v / ((T)1 + fabs##S(v)));                                        \
-        case A_THRESH: LOOP(T, v > alpha ? v : (T)0);                                             \
-        case A_SHRINK: LOOP(T, v < -alpha ? v + beta : v > alpha ? v - beta : (T)0);              \
-        case A_GELU: LOOP(T, (T)0.5 * v * ((T)1 + erf##S(v * (T)0.70710678118654752440)));        \
-        case A_GELU_TANH:                                                                      \
-            LOOP(T, (T)0.5 * v *                                                                  \
-                 ((T)1 + tanh##S((T)0.79788456080286535588 * (v + (T)0.044715 * v * v * v)))); \
-        }                                                                                      \
+        case A_HSWISH: {                                                                           \
+            const T a6 = (T)1 / (T)6, b = (T)0.5;                                                  \
+            LOOP(T, v * (a6 * v + b < 0 ? (T)0 : a6 * v + b > 1 ? (T)1 : a6 * v + b));             \
+        }                                                                                          \
+        case A_ELU: LOOP(T, v < 0 ? alpha * expm1##S(v) : v);                                      \
+        case A_SELU: LOOP(T, v <= 0 ? ga * expm1##S(v) : gamma * v);                               \
+        case A_CELU: LOOP(T, v < 0 ? alpha * expm1##S(v * inv_alpha) : v);                         \
+        case A_SOFTPLUS: LOOP(T, (v > 0 ? v : (T)0) + log1p##S(exp##S(-fabs##S(v))));              \
+        case A_SOFTSIGN: LOOP(T, v / ((T)1 + fabs##S(v)));                                         \
+        case A_THRESH: LOOP(T, v > alpha ? v : (T)0);                                              \
+        case A_SHRINK: LOOP(T, v < -alpha ? v + beta : v > alpha ? v - beta : (T)0);               \
+        case A_GELU: LOOP(T, (T)0.5 * v * ((T)1 + erf##S(v * (T)0.70710678118654752440)));         \
+        case A_GELU_TANH:                                                                          \
+            LOOP(T, (T)0.5 * v *                                                                   \
+                 ((T)1 + tanh##S((T)0.79788456080286535588 * (v + (T)0.044715 * v * v * v))));     \
+        }                                                                                          \
     }
 FLOAT_ACT(float, f, act_f32)
 FLOAT_ACT(double, , act_f64)
@@ -198,10 +197,10 @@ static er_status run_gelu(er_op_ctx *c) {
 
 /* ---- op definitions ------------------------------------------------------ */
 
-#define ACT_OP(sym, NAME, OP, DTYPES, OPSET)                                                   \
-    static er_status shape_##sym(er_op_ctx *c) { return shape_act(c, DTYPES); }                \
-    static er_status run_##sym(er_op_ctx *c) { return run_act(c, OP); }                        \
-    const er_op_def er_op_##sym = {                                                            \
+#define ACT_OP(sym, NAME, OP, DTYPES, OPSET)                                                       \
+    static er_status shape_##sym(er_op_ctx *c) { return shape_act(c, DTYPES); }                    \
+    static er_status run_##sym(er_op_ctx *c) { return run_act(c, OP); }                            \
+    const er_op_def er_op_##sym = {                                                                \
         .name = NAME, .min_opset = OPSET, .shape = shape_##sym, .run = run_##sym};
 
 ACT_OP(relu, "Relu", A_RELU, dt_relu, 6)

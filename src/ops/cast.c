@@ -35,57 +35,61 @@ static bool castable(er_dtype dt) {
 
 /* ---- native dtypes ------------------------------------------------------- */
 
-#define CONV(TD, TS, EXPR)                                                                     \
-    do {                                                                                       \
-        TD *yd = y;                                                                            \
-        const TS *xs = x;                                                                      \
-        for (size_t i = 0; i < n; i++) {                                                       \
-            TS v = xs[i];                                                                      \
-            yd[i] = (TD)(EXPR);                                                                \
-        }                                                                                      \
+#define CONV(TD, TS, EXPR)                                                                         \
+    do {                                                                                           \
+        TD *yd = y;                                                                                \
+        const TS *xs = x;                                                                          \
+        for (size_t i = 0; i < n; i++) {                                                           \
+            TS v = xs[i];                                                                          \
+            yd[i] = (TD)(EXPR);                                                                    \
+        }                                                                                          \
     } while (0)
 
 /* Float -> integer: MAX+1 is a power of two, exact in float and double, so
  * v >= MAX+1 catches exactly the values whose truncation does not fit. */
-#define SAT(TD, LO, HI_P1) (v != v ? (TD)0 : v >= (HI_P1) ? (TD)((HI_P1) - 1) : v <= (LO) ? (TD)(LO) : (TD)v)
+#define SAT(TD, LO, HI_P1)                                                                         \
+    (v != v ? (TD)0 : v >= (HI_P1) ? (TD)((HI_P1) - 1) : v <= (LO) ? (TD)(LO) : (TD)v)
 
-#define FROM_FLOAT(TS)                                                                         \
-    switch (dd) {                                                                              \
-    case ER_F32: CONV(float, TS, v); break;                                                    \
-    case ER_F64: CONV(double, TS, v); break;                                                   \
-    case ER_I8: CONV(int8_t, TS, SAT(int8_t, -128.0, 128.0)); break;                           \
-    case ER_U8: CONV(uint8_t, TS, SAT(uint8_t, 0.0, 256.0)); break;                            \
-    case ER_I16: CONV(int16_t, TS, SAT(int16_t, -32768.0, 32768.0)); break;                    \
-    case ER_U16: CONV(uint16_t, TS, SAT(uint16_t, 0.0, 65536.0)); break;                       \
-    case ER_I32: CONV(int32_t, TS, SAT(int32_t, -2147483648.0, 2147483648.0)); break;          \
-    case ER_U32: CONV(uint32_t, TS, SAT(uint32_t, 0.0, 4294967296.0)); break;                  \
-    case ER_I64: CONV(int64_t, TS, SAT_I64); break;                                            \
-    case ER_U64: CONV(uint64_t, TS, SAT_U64); break;                                           \
-    case ER_BOOL: CONV(uint8_t, TS, v != 0); break;                                            \
-    default: break;                                                                            \
+#define FROM_FLOAT(TS)                                                                             \
+    switch (dd) {                                                                                  \
+    case ER_F32: CONV(float, TS, v); break;                                                        \
+    case ER_F64: CONV(double, TS, v); break;                                                       \
+    case ER_I8: CONV(int8_t, TS, SAT(int8_t, -128.0, 128.0)); break;                               \
+    case ER_U8: CONV(uint8_t, TS, SAT(uint8_t, 0.0, 256.0)); break;                                \
+    case ER_I16: CONV(int16_t, TS, SAT(int16_t, -32768.0, 32768.0)); break;                        \
+    case ER_U16: CONV(uint16_t, TS, SAT(uint16_t, 0.0, 65536.0)); break;                           \
+    case ER_I32: CONV(int32_t, TS, SAT(int32_t, -2147483648.0, 2147483648.0)); break;              \
+    case ER_U32: CONV(uint32_t, TS, SAT(uint32_t, 0.0, 4294967296.0)); break;                      \
+    case ER_I64: CONV(int64_t, TS, SAT_I64); break;                                                \
+    case ER_U64: CONV(uint64_t, TS, SAT_U64); break;                                               \
+    case ER_BOOL: CONV(uint8_t, TS, v != 0); break;                                                \
+    default: break;                                                                                \
     }
 
 /* 64-bit bounds do not fit the SAT macro's (TD)((HI_P1) - 1) in floating
  * point, so they name the integer limits directly. */
-#define SAT_I64                                                                                \
-    (v != v ? 0 : v >= 9223372036854775808.0 ? INT64_MAX : v <= -9223372036854775808.0 ? INT64_MIN : (int64_t)v)
+#define SAT_I64                                                                                    \
+    (v != v                          ? 0                                                           \
+     : v >= 9223372036854775808.0    ? INT64_MAX                                                   \
+     : v <= -9223372036854775808.0   ? INT64_MIN                                                   \
+                                     : (int64_t)v)
 #define SAT_U64 (v != v ? 0 : v >= 18446744073709551616.0 ? UINT64_MAX : v <= 0 ? 0 : (uint64_t)v)
 
 /* LOAD normalises the source value (bool: any nonzero byte is 1). */
-#define FROM_INT(TS, LOAD)                                                                     \
-    switch (dd) {                                                                              \
-    case ER_F32: CONV(float, TS, LOAD); break;                                                 \
-    case ER_F64: CONV(double, TS, LOAD); break;                                                \
-    case ER_I8: CONV(int8_t, TS, (uint8_t)(LOAD)); break;                                      \
-    case ER_U8: CONV(uint8_t, TS, LOAD); break;                                                \
-    case ER_I16: CONV(int16_t, TS, (uint16_t)(LOAD)); break;                                   \
-    case ER_U16: CONV(uint16_t, TS, LOAD); break;                                              \
-    case ER_I32: CONV(int32_t, TS, (uint32_t)(LOAD)); break;                                   \
-    case ER_U32: CONV(uint32_t, TS, LOAD); break;                                              \
-    case ER_I64: CONV(int64_t, TS, (uint64_t)(LOAD)); break;                                   \
-    case ER_U64: CONV(uint64_t, TS, LOAD); break;                                              \
-    case ER_BOOL: CONV(uint8_t, TS, (LOAD) != 0); break;                                       \
-    default: break;                                                                            \
+#define FROM_INT(TS, LOAD)                                                                         \
+    switch (dd) {                                                                                  \
+    case ER_F32: CONV(float, TS, LOAD); break;                                                     \
+    case ER_F64: CONV(double, TS, LOAD); break;                                                    \
+    case ER_I8: CONV(int8_t, TS, (uint8_t)(LOAD)); break;                                          \
+    case ER_U8: CONV(uint8_t, TS, LOAD); break;                                                    \
+    case ER_I16: CONV(int16_t, TS, (uint16_t)(LOAD)); break;                                       \
+    case ER_U16: CONV(uint16_t, TS, LOAD); break;                                                  \
+    case ER_I32: CONV(int32_t, TS, (uint32_t)(LOAD)); break;                                       \
+    case ER_U32: CONV(uint32_t, TS, LOAD); break;                                                  \
+    case ER_I64: CONV(int64_t, TS, (uint64_t)(LOAD)); break;                                       \
+    case ER_U64: CONV(uint64_t, TS, LOAD); break;                                                  \
+    case ER_BOOL: CONV(uint8_t, TS, (LOAD) != 0); break;                                           \
+    default: break;                                                                                \
     }
 
 /* Converts n elements between C-native dtypes (no f16/bf16). */
@@ -191,7 +195,8 @@ static er_status shape_to(er_op_ctx *c, int64_t to) {
     if (!castable(x->dtype))
         return er_fail(ER_ERR_UNSUPPORTED, "input 0 has dtype %s, which Cast does not support",
                        er_dtype_name(x->dtype));
-    if (to < 1) return er_fail(ER_ERR_INVALID_MODEL, "to=%lld is not an ONNX data type", (long long)to);
+    if (to < 1)
+        return er_fail(ER_ERR_INVALID_MODEL, "to=%lld is not an ONNX data type", (long long)to);
     if (!castable((er_dtype)to))
         return er_fail(ER_ERR_UNSUPPORTED, "to=%lld (%s): casting to this dtype is not supported",
                        (long long)to, er_dtype_name((er_dtype)to));

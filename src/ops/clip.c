@@ -64,17 +64,17 @@ static void clip_f64(double *y, const double *x, size_t n, double lo, double hi)
 }
 
 /* Bounds have x's dtype (shape() checks), so they are read as T directly. */
-#define INT_CLIP(T, NAME, TMIN, TMAX)                                                          \
-    static void NAME(void *yv, const void *xv, size_t n, const er_tensor *bl,                  \
-                     const er_tensor *bh) {                                                    \
-        T *y = yv;                                                                             \
-        const T *x = xv;                                                                       \
-        T lo = bl ? ((const T *)bl->data)[0] : (T)(TMIN);                                      \
-        T hi = bh ? ((const T *)bh->data)[0] : (T)(TMAX);                                      \
-        for (size_t i = 0; i < n; i++) {                                                       \
-            T v = x[i] < lo ? lo : x[i];                                                       \
-            y[i] = v > hi ? hi : v;                                                            \
-        }                                                                                      \
+#define INT_CLIP(T, NAME, TMIN, TMAX)                                                              \
+    static void NAME(void *yv, const void *xv, size_t n, const er_tensor *bl,                      \
+                     const er_tensor *bh) {                                                        \
+        T *y = yv;                                                                                 \
+        const T *x = xv;                                                                           \
+        T lo = bl ? ((const T *)bl->data)[0] : (T)(TMIN);                                          \
+        T hi = bh ? ((const T *)bh->data)[0] : (T)(TMAX);                                          \
+        for (size_t i = 0; i < n; i++) {                                                           \
+            T v = x[i] < lo ? lo : x[i];                                                           \
+            y[i] = v > hi ? hi : v;                                                                \
+        }                                                                                          \
     }
 INT_CLIP(int8_t, clip_i8, INT8_MIN, INT8_MAX)
 INT_CLIP(uint8_t, clip_u8, 0, UINT8_MAX)

@@ -22,30 +22,30 @@ static const er_dtype dt_equal[] = {ER_F32, ER_F64, ER_F16, ER_BF16, ER_I8, ER_U
 static const er_dtype dt_order[] = {ER_F32, ER_F64, ER_F16, ER_BF16, ER_I8, ER_U8, ER_I16,
                                     ER_U16, ER_I32, ER_U32, ER_I64, ER_U64, ER_UNDEF};
 
-#define CMP_LOOP(T, EXPR)                                                                      \
-    do {                                                                                       \
-        if (s[0] == 1 && s[1] == 1) {                                                          \
-            for (int64_t i = 0; i < n; i++) {                                                  \
-                T p = a[i], q = b[i];                                                          \
-                y[i] = (EXPR);                                                                 \
-            }                                                                                  \
-        } else {                                                                               \
-            for (int64_t i = 0; i < n; i++) {                                                  \
-                T p = a[i * s[0]], q = b[i * s[1]];                                            \
-                y[i] = (EXPR);                                                                 \
-            }                                                                                  \
-        }                                                                                      \
+#define CMP_LOOP(T, EXPR)                                                                          \
+    do {                                                                                           \
+        if (s[0] == 1 && s[1] == 1) {                                                              \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                T p = a[i], q = b[i];                                                              \
+                y[i] = (EXPR);                                                                     \
+            }                                                                                      \
+        } else {                                                                                   \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                T p = a[i * s[0]], q = b[i * s[1]];                                                \
+                y[i] = (EXPR);                                                                     \
+            }                                                                                      \
+        }                                                                                          \
     } while (0)
 
-#define CMP_ROW(T, NAME)                                                                       \
-    static void NAME(uint8_t *y, const T *a, const T *b, const int64_t *s, int64_t n, cop op) { \
-        switch (op) {                                                                          \
-        case C_EQ: CMP_LOOP(T, p == q); break;                                                 \
-        case C_GT: CMP_LOOP(T, p > q); break;                                                  \
-        case C_LT: CMP_LOOP(T, p < q); break;                                                  \
-        case C_GE: CMP_LOOP(T, p >= q); break;                                                 \
-        case C_LE: CMP_LOOP(T, p <= q); break;                                                 \
-        }                                                                                      \
+#define CMP_ROW(T, NAME)                                                                           \
+    static void NAME(uint8_t *y, const T *a, const T *b, const int64_t *s, int64_t n, cop op) {    \
+        switch (op) {                                                                              \
+        case C_EQ: CMP_LOOP(T, p == q); break;                                                     \
+        case C_GT: CMP_LOOP(T, p > q); break;                                                      \
+        case C_LT: CMP_LOOP(T, p < q); break;                                                      \
+        case C_GE: CMP_LOOP(T, p >= q); break;                                                     \
+        case C_LE: CMP_LOOP(T, p <= q); break;                                                     \
+        }                                                                                          \
     }
 CMP_ROW(float, cmp_f32)
 CMP_ROW(double, cmp_f64)
@@ -111,10 +111,10 @@ static er_status run_cmp(er_op_ctx *c, cop op) {
     return ER_OK;
 }
 
-#define CMP_OP(sym, NAME, OP, DTYPES, OPSET)                                                   \
-    static er_status shape_##sym(er_op_ctx *c) { return shape_cmp(c, DTYPES); }                \
-    static er_status run_##sym(er_op_ctx *c) { return run_cmp(c, OP); }                        \
-    const er_op_def er_op_##sym = {                                                            \
+#define CMP_OP(sym, NAME, OP, DTYPES, OPSET)                                                       \
+    static er_status shape_##sym(er_op_ctx *c) { return shape_cmp(c, DTYPES); }                    \
+    static er_status run_##sym(er_op_ctx *c) { return run_cmp(c, OP); }                            \
+    const er_op_def er_op_##sym = {                                                                \
         .name = NAME, .min_opset = OPSET, .shape = shape_##sym, .run = run_##sym};
 
 CMP_OP(equal, "Equal", C_EQ, dt_equal, 7)

@@ -15,19 +15,19 @@ typedef enum { L_AND, L_OR, L_XOR } lop;
 static const er_dtype dt_bool[] = {ER_BOOL, ER_UNDEF};
 static const er_dtype dt_shift[] = {ER_U8, ER_U16, ER_U32, ER_U64, ER_UNDEF};
 
-#define LOGIC_LOOP(EXPR)                                                                       \
-    do {                                                                                       \
-        if (s[0] == 1 && s[1] == 1) {                                                          \
-            for (int64_t i = 0; i < n; i++) {                                                  \
-                int p = a[i] != 0, q = b[i] != 0;                                              \
-                y[i] = (uint8_t)(EXPR);                                                        \
-            }                                                                                  \
-        } else {                                                                               \
-            for (int64_t i = 0; i < n; i++) {                                                  \
-                int p = a[i * s[0]] != 0, q = b[i * s[1]] != 0;                                \
-                y[i] = (uint8_t)(EXPR);                                                        \
-            }                                                                                  \
-        }                                                                                      \
+#define LOGIC_LOOP(EXPR)                                                                           \
+    do {                                                                                           \
+        if (s[0] == 1 && s[1] == 1) {                                                              \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                int p = a[i] != 0, q = b[i] != 0;                                                  \
+                y[i] = (uint8_t)(EXPR);                                                            \
+            }                                                                                      \
+        } else {                                                                                   \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                int p = a[i * s[0]] != 0, q = b[i * s[1]] != 0;                                    \
+                y[i] = (uint8_t)(EXPR);                                                            \
+            }                                                                                      \
+        }                                                                                          \
     } while (0)
 
 static void row_logic(void *yv, const void *const *x, const int64_t *s, int64_t n, void *arg) {
@@ -68,12 +68,12 @@ typedef struct {
     er_dtype dt;
 } shift_args;
 
-#define SHIFT_ROW(T, NAME, BITS)                                                               \
-    static void NAME(T *y, const T *a, const T *b, const int64_t *s, int64_t n, int left) {    \
-        for (int64_t i = 0; i < n; i++) {                                                      \
-            T v = a[i * s[0]], k = b[i * s[1]];                                                \
-            y[i] = k >= (BITS) ? (T)0 : left ? (T)(v << k) : (T)(v >> k);                      \
-        }                                                                                      \
+#define SHIFT_ROW(T, NAME, BITS)                                                                   \
+    static void NAME(T *y, const T *a, const T *b, const int64_t *s, int64_t n, int left) {        \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            T v = a[i * s[0]], k = b[i * s[1]];                                                    \
+            y[i] = k >= (BITS) ? (T)0 : left ? (T)(v << k) : (T)(v >> k);                          \
+        }                                                                                          \
     }
 SHIFT_ROW(uint8_t, shift_u8, 8)
 SHIFT_ROW(uint16_t, shift_u16, 16)

@@ -37,15 +37,15 @@ static void row_f64(void *yv, const void *const *x, const int64_t *s, int64_t n,
 }
 
 #define ISNEG(v) ((v) < 1 && (v) != 0)
-#define INT_ROW(T, U, NAME)                                                                    \
-    static void NAME(void *yv, const void *const *x, const int64_t *s, int64_t n, void *arg) { \
-        T *y = yv;                                                                             \
-        const T *a = x[0], *b = x[1];                                                          \
-        (void)arg;                                                                             \
-        for (int64_t i = 0; i < n; i++) {                                                      \
-            T v = a[i * s[0]];                                                                 \
-            y[i] = ISNEG(v) ? (T)((U)b[i * s[1]] * (U)v) : v;                                  \
-        }                                                                                      \
+#define INT_ROW(T, U, NAME)                                                                        \
+    static void NAME(void *yv, const void *const *x, const int64_t *s, int64_t n, void *arg) {     \
+        T *y = yv;                                                                                 \
+        const T *a = x[0], *b = x[1];                                                              \
+        (void)arg;                                                                                 \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            T v = a[i * s[0]];                                                                     \
+            y[i] = ISNEG(v) ? (T)((U)b[i * s[1]] * (U)v) : v;                                      \
+        }                                                                                          \
     }
 INT_ROW(int32_t, uint32_t, row_i32)
 INT_ROW(int64_t, uint64_t, row_i64)

@@ -32,37 +32,37 @@ static const er_dtype dt_bool[] = {ER_BOOL, ER_UNDEF};
 
 /* ---- kernels --------------------------------------------------------------- */
 
-#define LOOP(expr)                                                                             \
-    for (size_t i = 0; i < n; i++) y[i] = (expr);                                              \
+#define LOOP(expr)                                                                                 \
+    for (size_t i = 0; i < n; i++) y[i] = (expr);                                                  \
     break
 
 /* S is the libm suffix: f for float, empty for double. */
-#define FLOAT_UNARY(T, S, NAME)                                                                \
-    static void NAME(T *y, const T *x, size_t n, uop op) {                                     \
-        switch (op) {                                                                          \
-        case U_ABS: LOOP(fabs##S(x[i]));                                                       \
-        case U_NEG: LOOP(-x[i]);                                                               \
-        case U_EXP: LOOP(exp##S(x[i]));                                                        \
-        case U_LOG: LOOP(log##S(x[i]));                                                        \
-        case U_SQRT: LOOP(sqrt##S(x[i]));                                                      \
-        case U_RECIP: LOOP((T)1 / x[i]);                                                       \
-        case U_FLOOR: LOOP(floor##S(x[i]));                                                    \
-        case U_CEIL: LOOP(ceil##S(x[i]));                                                      \
-        case U_ROUND: LOOP(rint##S(x[i]));                                                     \
-        case U_SIGN: LOOP(x[i] > 0 ? (T)1 : x[i] < 0 ? (T)-1 : x[i]);                         \
-        case U_SIN: LOOP(sin##S(x[i]));                                                        \
-        case U_COS: LOOP(cos##S(x[i]));                                                        \
-        case U_TAN: LOOP(tan##S(x[i]));                                                        \
-        case U_ASIN: LOOP(asin##S(x[i]));                                                      \
-        case U_ACOS: LOOP(acos##S(x[i]));                                                      \
-        case U_ATAN: LOOP(atan##S(x[i]));                                                      \
-        case U_SINH: LOOP(sinh##S(x[i]));                                                      \
-        case U_COSH: LOOP(cosh##S(x[i]));                                                      \
-        case U_ASINH: LOOP(asinh##S(x[i]));                                                    \
-        case U_ACOSH: LOOP(acosh##S(x[i]));                                                    \
-        case U_ATANH: LOOP(atanh##S(x[i]));                                                    \
-        case U_ERF: LOOP(erf##S(x[i]));                                                        \
-        }                                                                                      \
+#define FLOAT_UNARY(T, S, NAME)                                                                    \
+    static void NAME(T *y, const T *x, size_t n, uop op) {                                         \
+        switch (op) {                                                                              \
+        case U_ABS: LOOP(fabs##S(x[i]));                                                           \
+        case U_NEG: LOOP(-x[i]);                                                                   \
+        case U_EXP: LOOP(exp##S(x[i]));                                                            \
+        case U_LOG: LOOP(log##S(x[i]));                                                            \
+        case U_SQRT: LOOP(sqrt##S(x[i]));                                                          \
+        case U_RECIP: LOOP((T)1 / x[i]);                                                           \
+        case U_FLOOR: LOOP(floor##S(x[i]));                                                        \
+        case U_CEIL: LOOP(ceil##S(x[i]));                                                          \
+        case U_ROUND: LOOP(rint##S(x[i]));                                                         \
+        case U_SIGN: LOOP(x[i] > 0 ? (T)1 : x[i] < 0 ? (T)-1 : x[i]);                              \
+        case U_SIN: LOOP(sin##S(x[i]));                                                            \
+        case U_COS: LOOP(cos##S(x[i]));                                                            \
+        case U_TAN: LOOP(tan##S(x[i]));                                                            \
+        case U_ASIN: LOOP(asin##S(x[i]));                                                          \
+        case U_ACOS: LOOP(acos##S(x[i]));                                                          \
+        case U_ATAN: LOOP(atan##S(x[i]));                                                          \
+        case U_SINH: LOOP(sinh##S(x[i]));                                                          \
+        case U_COSH: LOOP(cosh##S(x[i]));                                                          \
+        case U_ASINH: LOOP(asinh##S(x[i]));                                                        \
+        case U_ACOSH: LOOP(acosh##S(x[i]));                                                        \
+        case U_ATANH: LOOP(atanh##S(x[i]));                                                        \
+        case U_ERF: LOOP(erf##S(x[i]));                                                            \
+        }                                                                                          \
     }
 FLOAT_UNARY(float, f, unary_f32)
 FLOAT_UNARY(double, , unary_f64)
@@ -71,14 +71,14 @@ FLOAT_UNARY(double, , unary_f64)
 #define ISNEG(v) ((v) < 1 && (v) != 0)
 
 /* Integer dtypes only reach Abs, Neg and Sign (shape() checks). */
-#define INT_UNARY(T, U, NAME)                                                                  \
-    static void NAME(T *y, const T *x, size_t n, uop op) {                                     \
-        switch (op) {                                                                          \
-        case U_ABS: LOOP((T)(ISNEG(x[i]) ? (U)0 - (U)x[i] : (U)x[i]));                         \
-        case U_NEG: LOOP((T)((U)0 - (U)x[i]));                                                 \
-        case U_SIGN: LOOP((T)(ISNEG(x[i]) ? -1 : x[i] != 0));                                  \
-        default: break;                                                                        \
-        }                                                                                      \
+#define INT_UNARY(T, U, NAME)                                                                      \
+    static void NAME(T *y, const T *x, size_t n, uop op) {                                         \
+        switch (op) {                                                                              \
+        case U_ABS: LOOP((T)(ISNEG(x[i]) ? (U)0 - (U)x[i] : (U)x[i]));                             \
+        case U_NEG: LOOP((T)((U)0 - (U)x[i]));                                                     \
+        case U_SIGN: LOOP((T)(ISNEG(x[i]) ? -1 : x[i] != 0));                                      \
+        default: break;                                                                            \
+        }                                                                                          \
     }
 INT_UNARY(int8_t, uint8_t, unary_i8)
 INT_UNARY(uint8_t, uint8_t, unary_u8)
@@ -210,10 +210,10 @@ static er_status run_not(er_op_ctx *c) {
 
 /* ---- op definitions ------------------------------------------------------ */
 
-#define UNARY_OP(sym, NAME, OP, DTYPES, OPSET)                                                 \
-    static er_status shape_##sym(er_op_ctx *c) { return shape_unary(c, DTYPES, ER_UNDEF); }    \
-    static er_status run_##sym(er_op_ctx *c) { return run_unary(c, OP); }                      \
-    const er_op_def er_op_##sym = {                                                            \
+#define UNARY_OP(sym, NAME, OP, DTYPES, OPSET)                                                     \
+    static er_status shape_##sym(er_op_ctx *c) { return shape_unary(c, DTYPES, ER_UNDEF); }        \
+    static er_status run_##sym(er_op_ctx *c) { return run_unary(c, OP); }                          \
+    const er_op_def er_op_##sym = {                                                                \
         .name = NAME, .min_opset = OPSET, .shape = shape_##sym, .run = run_##sym};
 
 UNARY_OP(abs, "Abs", U_ABS, dt_numeric, 6)

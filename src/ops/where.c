@@ -9,17 +9,20 @@
 
 static const er_dtype dt_bool[] = {ER_BOOL, ER_UNDEF};
 
-#define WHERE_ROW(T, NAME)                                                                     \
-    static void NAME(void *yv, const void *const *x, const int64_t *s, int64_t n, void *arg) { \
-        T *y = yv;                                                                             \
-        const uint8_t *c = x[0];                                                               \
-        const T *a = x[1], *b = x[2];                                                          \
-        (void)arg;                                                                             \
-        if (s[0] == 1 && s[1] == 1 && s[2] == 1) {                                             \
-            for (int64_t i = 0; i < n; i++) y[i] = c[i] ? a[i] : b[i];                         \
-        } else {                                                                               \
-            for (int64_t i = 0; i < n; i++) y[i] = c[i * s[0]] ? a[i * s[1]] : b[i * s[2]];    \
-        }                                                                                      \
+#define WHERE_ROW(T, NAME)                                                                         \
+    static void NAME(void *yv, const void *const *x, const int64_t *s, int64_t n, void *arg) {     \
+        T *y = yv;                                                                                 \
+        const uint8_t *c = x[0];                                                                   \
+        const T *a = x[1], *b = x[2];                                                              \
+        (void)arg;                                                                                 \
+        if (s[0] == 1 && s[1] == 1 && s[2] == 1) {                                                 \
+            for (int64_t i = 0; i < n; i++) { /* branch-free select: vectorises */                 \
+                T m = (T)((T)0 - (T)(c[i] != 0));                                                  \
+                y[i] = (T)((a[i] & m) | (b[i] & (T)~m));                                           \
+            }                                                                                      \
+        } else {                                                                                   \
+            for (int64_t i = 0; i < n; i++) y[i] = c[i * s[0]] ? a[i * s[1]] : b[i * s[2]];        \
+        }                                                                                          \
     }
 WHERE_ROW(uint8_t, where_1)
 WHERE_ROW(uint16_t, where_2)
