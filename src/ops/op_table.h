@@ -2,26 +2,63 @@
  * er_op_<symbol> is defined in src/ops/<symbol>.c, or in the family file
  * named in the comment. Expanded by registry.c; tests enumerate ops through
  * er_op_at(). */
+ER_OP(abs)   /* unary.c */
+ER_OP(acos)  /* unary.c */
+ER_OP(acosh) /* unary.c */
 ER_OP(add)   /* binary.c */
+ER_OP(and)   /* logical.c */
 ER_OP(arg_max)  /* argminmax.c */
 ER_OP(arg_min)  /* argminmax.c */
+ER_OP(asin)  /* unary.c */
+ER_OP(asinh) /* unary.c */
+ER_OP(atan)  /* unary.c */
+ER_OP(atanh) /* unary.c */
+ER_OP(bit_shift) /* logical.c */
 ER_OP(blackman_window)  /* window.c */
+ER_OP(cast)
+ER_OP(cast_like) /* cast.c */
+ER_OP(ceil)  /* unary.c */
+ER_OP(celu)  /* activation.c */
+ER_OP(clip)
+ER_OP(cos)   /* unary.c */
+ER_OP(cosh)  /* unary.c */
 ER_OP(cum_sum)  /* cumsum.c */
 ER_OP(dequantize_linear)  /* quantize.c */
 ER_OP(det)
 ER_OP(div)   /* binary.c */
 ER_OP(dynamic_quantize_linear)  /* quantize.c */
 ER_OP(einsum)
+ER_OP(elu)   /* activation.c */
+ER_OP(equal) /* compare.c */
+ER_OP(erf)   /* unary.c */
+ER_OP(exp)   /* unary.c */
+ER_OP(floor) /* unary.c */
+ER_OP(gelu)  /* activation.c */
+ER_OP(greater) /* compare.c */
+ER_OP(greater_or_equal) /* compare.c */
 ER_OP(hamming_window)  /* window.c */
 ER_OP(hann_window)  /* window.c */
+ER_OP(hard_sigmoid) /* activation.c */
+ER_OP(hard_swish) /* activation.c */
+ER_OP(is_inf) /* unary.c */
+ER_OP(is_nan) /* unary.c */
+ER_OP(leaky_relu) /* activation.c */
+ER_OP(less)  /* compare.c */
+ER_OP(less_or_equal) /* compare.c */
+ER_OP(log)   /* unary.c */
 ER_OP(max)   /* binary.c */
 ER_OP(mean)  /* binary.c */
 ER_OP(min)   /* binary.c */
 ER_OP(mod)   /* binary.c */
 ER_OP(mul)   /* binary.c */
+ER_OP(neg)   /* unary.c */
 ER_OP(negative_log_likelihood_loss)  /* loss.c */
+ER_OP(not)   /* unary.c */
+ER_OP(or)    /* logical.c */
 ER_OP(pow)   /* binary.c */
+ER_OP(prelu)
 ER_OP(quantize_linear)  /* quantize.c */
+ER_OP(reciprocal) /* unary.c */
 ER_OP(reduce_l1)  /* reduce.c */
 ER_OP(reduce_l2)  /* reduce.c */
 ER_OP(reduce_log_sum)  /* reduce.c */
@@ -32,7 +69,23 @@ ER_OP(reduce_min)  /* reduce.c */
 ER_OP(reduce_prod)  /* reduce.c */
 ER_OP(reduce_sum)  /* reduce.c */
 ER_OP(reduce_sum_square)  /* reduce.c */
+ER_OP(relu)  /* activation.c */
+ER_OP(round) /* unary.c */
+ER_OP(selu)  /* activation.c */
+ER_OP(shrink) /* activation.c */
+ER_OP(sigmoid) /* activation.c */
+ER_OP(sign)  /* unary.c */
+ER_OP(sin)   /* unary.c */
+ER_OP(sinh)  /* unary.c */
 ER_OP(softmax_cross_entropy_loss)  /* loss.c */
+ER_OP(softplus) /* activation.c */
+ER_OP(softsign) /* activation.c */
+ER_OP(sqrt)  /* unary.c */
 ER_OP(sub)   /* binary.c */
 ER_OP(sum)   /* binary.c */
+ER_OP(tan)   /* unary.c */
+ER_OP(tanh)  /* activation.c */
+ER_OP(thresholded_relu) /* activation.c */
 ER_OP(top_k)  /* topk.c */
+ER_OP(where)
+ER_OP(xor)   /* logical.c */
