@@ -53,7 +53,7 @@ er_status er_op_check_dtype(const er_op_ctx *c, int i, const er_dtype *allowed) 
 }
 
 er_status er_op_same_dtype(const er_op_ctx *c, int i, int j) {
-    if (!c->in[i] || !c->in[j]) return ER_OK;
+    if (i >= c->n_in || j >= c->n_in || !c->in[i] || !c->in[j]) return ER_OK;
     if (c->in[i]->dtype != c->in[j]->dtype)
         return er_fail(ER_ERR_INVALID_MODEL, "inputs %d and %d have different dtypes (%s, %s)", i,
                        j, er_dtype_name(c->in[i]->dtype), er_dtype_name(c->in[j]->dtype));

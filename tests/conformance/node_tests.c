@@ -45,6 +45,23 @@ static const tol_exception k_exceptions[] = {
     {NULL, 0, 0, NULL},
 };
 
+/* Tests whose data contradicts their own model, counted as unsupported with
+ * the reason printed (ONNX Runtime refuses them too). */
+typedef struct { const char *test; const char *why; } invalid_test;
+static const invalid_test k_invalid[] = {
+    {"test_castlike_BFLOAT16_to_FLOAT", "input 'like' data has rank 1, the model declares rank 2"},
+    {"test_castlike_BFLOAT16_to_FLOAT_expanded", "input 'like' data has rank 1, the model declares rank 2"},
+    {"test_castlike_FLOAT_to_BFLOAT16", "input 'like' data has rank 1, the model declares rank 2"},
+    {"test_castlike_FLOAT_to_BFLOAT16_expanded", "input 'like' data has rank 1, the model declares rank 2"},
+    {NULL, NULL},
+};
+
+/* ONNX 1.12 stores bfloat16 test tensors as uint16 bit patterns: reinterpret
+ * them where the model says bfloat16 (same bits, so no conversion). */
+static void fix_bf16(er_tensor *t, er_dtype want) {
+    if (t && want == ER_BF16 && t->dtype == ER_U16) t->dtype = ER_BF16;
+}
+
 static int verbose;
 
 static char *read_file(const char *path, size_t *size) {
@@ -124,6 +141,11 @@ static int run_test(const char *dir, const char *name) {
             rtol = e->rtol;
             atol = e->atol;
         }
+    for (const invalid_test *e = k_invalid; e->test; e++)
+        if (strcmp(e->test, name) == 0) {
+            if (verbose) printf("  %s: invalid test data: %s\n", name, e->why);
+            return R_UNSUPPORTED;
+        }
     snprintf(path, sizeof path, "%s/%s/model.onnx", dir, name);
     er_model *m = NULL;
     er_status st = er_model_load(path, &m);
@@ -154,6 +176,11 @@ static int run_test(const char *dir, const char *name) {
                 ok = 0;
                 break;
             }
+            if (n_in_files < n_in) {
+                er_dtype want;
+                er_model_input_info(m, n_in_files, &want, NULL, NULL);
+                fix_bf16(in[n_in_files], want);
+            }
             n_in_files++;
         }
         for (int k = 0; ok && k < n_out; k++) {
@@ -161,6 +188,10 @@ static int run_test(const char *dir, const char *name) {
             if (load_pb(path, &ref[k]) != ER_OK) {
                 snprintf(msg, sizeof msg, "cannot read %s: %s", path, er_last_error());
                 ok = 0;
+            } else {
+                er_dtype want;
+                er_model_output_info(m, k, &want, NULL, NULL);
+                fix_bf16(ref[k], want);
             }
         }
         if (ok && n_in_files != n_in) {
