@@ -1,0 +1,33 @@
+#!/bin/sh
+# The test suite: installs what it needs, builds, runs every ctest tier
+# (unit, anomaly, conformance, models). Ends with ctest's summary and a
+# "N passed, N failed" line.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+scripts/deps.sh test
+build=${BUILD_DIR:-build}
+# ONNX node tests: the shared copy when present, else regenerate them
+if [ -z "${EDGERUN_ONNX_NODE_TESTS:-}" ]; then
+  if [ -d "$root/../shared/onnx-node-tests" ]; then
+    EDGERUN_ONNX_NODE_TESTS="$root/../shared/onnx-node-tests"
+  else
+    EDGERUN_ONNX_NODE_TESTS="$root/$build/onnx-node-tests/node"
+    [ -d "$EDGERUN_ONNX_NODE_TESTS" ] || scripts/gen-onnx-node-tests.sh "$root/$build/onnx-node-tests" >/dev/null
+  fi
+fi
+export EDGERUN_ONNX_NODE_TESTS
+[ -x scripts/setup-ort.sh ] && scripts/setup-ort.sh "$root/$build/npm" >/dev/null
+export ER_ORT_NODE_MODULES="$root/$build/npm/node_modules"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null
+cd "$build"
+set +e
+ctest --output-on-failure "$@" > ctest.log 2>&1
+rc=$?
+set -e
+cat ctest.log
+passed=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed' ctest.log || true)
+failed=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(Failed|\*\*\*)' ctest.log || true)
+echo "$passed passed, $failed failed"
+exit $rc
