@@ -14,6 +14,7 @@ static er_status get_axis(const er_op_ctx *c, int rank, int *axis) {
 }
 
 static er_status shape_concat(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     if (c->n_in < 1) return er_fail(ER_ERR_INVALID_MODEL, "needs at least one input");
     for (int i = 0; i < c->n_in; i++)
         if (!c->in[i]) return er_fail(ER_ERR_INVALID_MODEL, "input %d is missing", i);

@@ -69,6 +69,7 @@ static er_status find_value(const er_op_ctx *c, const_value *v) {
 }
 
 static er_status shape_constant(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     ER_TRY(er_op_check_inputs(c, 0, 0));
     const_value v;
     ER_TRY(find_value(c, &v));

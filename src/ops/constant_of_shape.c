@@ -25,6 +25,7 @@ static er_status fill_value(const er_op_ctx *c, er_dtype *dt, const void **v) {
 }
 
 static er_status shape_constant_of_shape(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     ER_TRY(er_op_check_inputs(c, 1, 1));
     ER_TRY(er_op_need_value(c, 0));
     const er_tensor *s = c->in[0];

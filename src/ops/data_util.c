@@ -13,6 +13,15 @@ er_status er_index_fail(int64_t idx, size_t pos, int64_t dim) {
                    (long long)idx, pos, (long long)dim, (long long)dim);
 }
 
+er_status er_check_outputs(const er_op_ctx *c, int lo, int hi) {
+    if (c->n_out < lo || c->n_out > hi)
+        return er_fail(ER_ERR_INVALID_MODEL, "has %d outputs, expected %d to %d", c->n_out, lo,
+                       hi);
+    for (int i = 0; i < lo; i++)
+        if (!c->out[i]) return er_fail(ER_ERR_INVALID_MODEL, "output %d is required", i);
+    return ER_OK;
+}
+
 er_status er_check_index_dtype(const er_op_ctx *c, int i) {
     const er_tensor *t = c->in[i];
     if (!t) return er_fail(ER_ERR_INVALID_MODEL, "required input %d is missing", i);

@@ -41,6 +41,11 @@ static inline bool er_index_wrap(int64_t idx, int64_t dim, int64_t *out) {
  * (flat element number) in the indices tensor. */
 er_status er_index_fail(int64_t idx, size_t pos, int64_t dim);
 
+/* Fails unless the node has lo..hi outputs and the first lo are used.
+ * run() may then dereference c->out[0..lo) (a node can list no output or an
+ * empty name, which the planner passes on as a missing tensor). */
+er_status er_check_outputs(const er_op_ctx *c, int lo, int hi);
+
 /* Fails unless input i is present with dtype int32 or int64. */
 er_status er_check_index_dtype(const er_op_ctx *c, int i);
 

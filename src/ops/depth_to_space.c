@@ -17,6 +17,7 @@ static er_status get_mode(const er_op_ctx *c, bool *crd) {
 }
 
 static er_status shape_depth_to_space(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     ER_TRY(er_op_check_inputs(c, 1, 1));
     ER_TRY(er_op_check_dtype(c, 0, er_dt_all));
     const er_tensor *x = c->in[0];

@@ -9,6 +9,7 @@
 #include "op.h"
 
 static er_status shape_dropout(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 2));
     ER_TRY(er_op_check_inputs(c, 1, c->opset >= 12 ? 3 : 1));
     ER_TRY(er_op_check_dtype(c, 0, er_dt_float));
     const er_tensor *x = c->in[0];

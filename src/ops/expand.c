@@ -6,6 +6,7 @@
 #include "op.h"
 
 static er_status shape_expand(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     ER_TRY(er_op_check_inputs(c, 2, 2));
     ER_TRY(er_op_check_dtype(c, 0, er_dt_all));
     ER_TRY(er_op_need_value(c, 1));

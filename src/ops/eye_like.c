@@ -13,6 +13,7 @@ static er_status out_dtype(const er_op_ctx *c, er_dtype *dt) {
 }
 
 static er_status shape_eye_like(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     ER_TRY(er_op_check_inputs(c, 1, 1));
     const er_tensor *x = c->in[0];
     if (x->rank != 2)

@@ -6,6 +6,7 @@
 #include "op.h"
 
 static er_status shape_flatten(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     ER_TRY(er_op_check_inputs(c, 1, 1));
     ER_TRY(er_op_check_dtype(c, 0, er_dt_all));
     const er_tensor *x = c->in[0];

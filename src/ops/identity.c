@@ -4,6 +4,7 @@
 #include "op.h"
 
 static er_status shape_identity(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     ER_TRY(er_op_check_inputs(c, 1, 1));
     ER_TRY(er_op_check_dtype(c, 0, er_dt_all));
     er_op_set_output(c, 0, c->in[0]->dtype, c->in[0]->rank, c->in[0]->dims);

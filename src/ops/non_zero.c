@@ -16,6 +16,7 @@ static bool is_nonzero(const er_tensor *x, size_t i) {
 }
 
 static er_status shape_non_zero(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     ER_TRY(er_op_check_inputs(c, 1, 1));
     ER_TRY(er_op_check_dtype(c, 0, er_dt_all));
     ER_TRY(er_op_need_value(c, 0));

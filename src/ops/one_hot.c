@@ -21,6 +21,7 @@ static er_status read_depth(const er_op_ctx *c, int64_t *depth) {
 }
 
 static er_status shape_one_hot(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     ER_TRY(er_op_check_inputs(c, 3, 3));
     ER_TRY(er_op_check_dtype(c, 0, er_dt_numeric));
     ER_TRY(er_op_check_dtype(c, 1, er_dt_numeric));
@@ -48,7 +49,8 @@ static er_status run_one_hot(er_op_ctx *c) {
     int axis;
     ER_TRY(er_op_axis(c, er_attr_int(c->node, "axis", -1), y->rank, &axis));
     int64_t depth = y->dims[axis];
-    int64_t outer = er_dims_prod(ind->dims, 0, axis), inner = er_dims_prod(ind->dims, axis, ind->rank);
+    int64_t outer = er_dims_prod(ind->dims, 0, axis);
+    int64_t inner = er_dims_prod(ind->dims, axis, ind->rank);
     size_t es = er_dtype_size(y->dtype), n = er_tensor_numel(y);
     const char *off = vals->data, *on = off + es;
     char *dst = y->data;

@@ -80,6 +80,7 @@ static er_status plan_pad(const er_op_ctx *c, pad_plan *p) {
 }
 
 static er_status shape_pad(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     if (c->opset < 11) {
         ER_TRY(er_op_check_inputs(c, 1, 1));
     } else {
@@ -118,6 +119,15 @@ static int64_t map_coord(pad_mode mode, int64_t o, int64_t begin, int64_t d) {
     }
     }
     return -1;
+}
+
+/* Output columns [from, to) of one row, mapped element by element. */
+static void pad_border(char *dst, const char *srow, const unsigned char *fill, size_t es,
+                       pad_mode mode, int64_t from, int64_t to, int64_t begin, int64_t d) {
+    for (int64_t o = from; o < to; o++) {
+        int64_t i = map_coord(mode, o, begin, d);
+        memcpy(dst + o * (int64_t)es, i < 0 ? (const void *)fill : srow + i * (int64_t)es, es);
+    }
 }
 
 static er_status run_pad(er_op_ctx *c) {
@@ -165,16 +175,11 @@ static er_status run_pad(er_op_ctx *c) {
             for (int64_t o = 0; o < last_out; o++) memcpy(dst + o * (int64_t)es, fill, es);
         } else {
             const char *srow = src + off * (int64_t)es;
-            for (int64_t o = 0; o < lo; o++) {
-                int64_t i = map_coord(p.mode, o, b, last_d);
-                memcpy(dst + o * (int64_t)es, i < 0 ? (const void *)fill : srow + i * (int64_t)es, es);
-            }
-            if (hi > lo) memcpy(dst + lo * (int64_t)es, srow + (lo - b) * (int64_t)es,
-                                (size_t)(hi - lo) * es);
-            for (int64_t o = hi; o < last_out; o++) {
-                int64_t i = map_coord(p.mode, o, b, last_d);
-                memcpy(dst + o * (int64_t)es, i < 0 ? (const void *)fill : srow + i * (int64_t)es, es);
-            }
+            pad_border(dst, srow, fill, es, p.mode, 0, lo, b, last_d);
+            if (hi > lo)
+                memcpy(dst + lo * (int64_t)es, srow + (lo - b) * (int64_t)es,
+                       (size_t)(hi - lo) * es);
+            pad_border(dst, srow, fill, es, p.mode, hi, last_out, b, last_d);
         }
         dst += last_out * (int64_t)es;
         for (int k = r - 2; k >= 0; k--) {

@@ -48,6 +48,7 @@ static er_status range_count(const er_op_ctx *c, int64_t *count) {
 }
 
 static er_status shape_range(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     ER_TRY(er_op_check_inputs(c, 3, 3));
     ER_TRY(er_op_check_dtype(c, 0, k_range_types));
     for (int i = 0; i < 3; i++) {
@@ -68,7 +69,8 @@ static er_status run_range(er_op_ctx *c) {
     er_dtype dt = y->dtype;
     size_t n = er_tensor_numel(y);
     if (er_dtype_is_float(dt)) {
-        double start = er_load_f64(c->in[0]->data, dt, 0), delta = er_load_f64(c->in[2]->data, dt, 0);
+        double start = er_load_f64(c->in[0]->data, dt, 0);
+        double delta = er_load_f64(c->in[2]->data, dt, 0);
         for (size_t i = 0; i < n; i++) er_store_f64(y->data, dt, i, start + (double)i * delta);
         return ER_OK;
     }
@@ -78,4 +80,5 @@ static er_status run_range(er_op_ctx *c) {
     return ER_OK;
 }
 
-const er_op_def er_op_range = {.name = "Range", .min_opset = 11, .shape = shape_range, .run = run_range};
+const er_op_def er_op_range = {
+    .name = "Range", .min_opset = 11, .shape = shape_range, .run = run_range};

@@ -11,6 +11,7 @@
 #include "op.h"
 
 static er_status shape_reshape(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     const er_tensor *x;
     int64_t target[ER_MAX_RANK];
     int n;

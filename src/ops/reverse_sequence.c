@@ -17,6 +17,7 @@ static er_status get_axes(const er_op_ctx *c, int *t_axis, int *b_axis) {
 }
 
 static er_status shape_reverse_sequence(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     ER_TRY(er_op_check_inputs(c, 2, 2));
     ER_TRY(er_op_check_dtype(c, 0, er_dt_all));
     ER_TRY(er_check_index_dtype(c, 1));

@@ -8,6 +8,7 @@
 #include "op.h"
 
 static er_status shape_scatter_nd(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     ER_TRY(er_op_check_inputs(c, 3, 3));
     ER_TRY(er_op_check_dtype(c, 0, er_dt_all));
     ER_TRY(er_check_index_dtype(c, 1));
@@ -62,7 +63,8 @@ static er_status run_scatter_nd(er_op_ctx *c) {
         if (red == ER_RED_NONE) {
             memcpy(d, s, slice * es);
         } else {
-            for (size_t i = 0; i < slice; i++) er_reduce_elem(d + i * es, s + i * es, x->dtype, red);
+            for (size_t i = 0; i < slice; i++)
+                er_reduce_elem(d + i * es, s + i * es, x->dtype, red);
         }
     }
     return ER_OK;

@@ -4,6 +4,7 @@
 #include "op.h"
 
 static er_status shape_size(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     ER_TRY(er_op_check_inputs(c, 1, 1));
     if (!er_dtype_supported(c->in[0]->dtype))
         return er_fail(ER_ERR_UNSUPPORTED, "input 0 has dtype %s",

@@ -84,6 +84,7 @@ static er_status plan_slice(const er_op_ctx *c, slice_plan *p) {
 }
 
 static er_status shape_slice(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     if (c->opset < 10) {
         ER_TRY(er_op_check_inputs(c, 1, 1));
     } else {

@@ -2,11 +2,13 @@
  *
  * ONNX Squeeze-1/11 take `axes` as an attribute, Squeeze-13 as optional
  * input 1 (its value decides the output shape). Without axes every dim of
- * size 1 goes; a listed axis whose dim is not 1 is an error. */
+ * size 1 goes (also for an empty list); a listed axis whose dim is not 1 is
+ * an error. */
 #include "data_util.h"
 #include "op.h"
 
 static er_status shape_squeeze(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     int64_t axes[ER_MAX_RANK];
     int n = -1;
     if (c->opset < 13) {
@@ -36,7 +38,7 @@ static er_status shape_squeeze(er_op_ctx *c) {
                            er_op_shape_str(x), a, (long long)x->dims[a]);
         drop[a] = true;
     }
-    if (n < 0)
+    if (n <= 0) /* an empty list acts like no list, as in onnxruntime */
         for (int a = 0; a < x->rank; a++) drop[a] = x->dims[a] == 1;
     int64_t d[ER_MAX_RANK];
     int r = 0;

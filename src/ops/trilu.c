@@ -7,6 +7,7 @@
 #include "op.h"
 
 static er_status shape_trilu(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     ER_TRY(er_op_check_inputs(c, 1, 2));
     ER_TRY(er_op_check_dtype(c, 0, er_dt_all));
     const er_tensor *x = c->in[0];
@@ -53,4 +54,5 @@ static er_status run_trilu(er_op_ctx *c) {
     return ER_OK;
 }
 
-const er_op_def er_op_trilu = {.name = "Trilu", .min_opset = 14, .shape = shape_trilu, .run = run_trilu};
+const er_op_def er_op_trilu = {
+    .name = "Trilu", .min_opset = 14, .shape = shape_trilu, .run = run_trilu};

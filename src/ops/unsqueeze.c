@@ -7,6 +7,7 @@
 #include "op.h"
 
 static er_status shape_unsqueeze(er_op_ctx *c) {
+    ER_TRY(er_check_outputs(c, 1, 1));
     int64_t axes[ER_MAX_RANK];
     int n;
     if (c->opset < 13) {
