@@ -20,19 +20,31 @@ ER_OP(cast_like) /* cast.c */
 ER_OP(ceil)  /* unary.c */
 ER_OP(celu)  /* activation.c */
 ER_OP(clip)
+ER_OP(compress)
+ER_OP(concat)
+ER_OP(constant)
+ER_OP(constant_of_shape)
 ER_OP(cos)   /* unary.c */
 ER_OP(cosh)  /* unary.c */
 ER_OP(cum_sum)  /* cumsum.c */
+ER_OP(depth_to_space)
 ER_OP(dequantize_linear)  /* quantize.c */
 ER_OP(det)
 ER_OP(div)   /* binary.c */
+ER_OP(dropout)
 ER_OP(dynamic_quantize_linear)  /* quantize.c */
 ER_OP(einsum)
 ER_OP(elu)   /* activation.c */
 ER_OP(equal) /* compare.c */
 ER_OP(erf)   /* unary.c */
 ER_OP(exp)   /* unary.c */
+ER_OP(expand)
+ER_OP(eye_like)
+ER_OP(flatten)
 ER_OP(floor) /* unary.c */
+ER_OP(gather)
+ER_OP(gather_elements)
+ER_OP(gather_nd)
 ER_OP(gelu)  /* activation.c */
 ER_OP(greater) /* compare.c */
 ER_OP(greater_or_equal) /* compare.c */
@@ -40,6 +52,7 @@ ER_OP(hamming_window)  /* window.c */
 ER_OP(hann_window)  /* window.c */
 ER_OP(hard_sigmoid) /* activation.c */
 ER_OP(hard_swish) /* activation.c */
+ER_OP(identity)
 ER_OP(is_inf) /* unary.c */
 ER_OP(is_nan) /* unary.c */
 ER_OP(leaky_relu) /* activation.c */
@@ -53,11 +66,15 @@ ER_OP(mod)   /* binary.c */
 ER_OP(mul)   /* binary.c */
 ER_OP(neg)   /* unary.c */
 ER_OP(negative_log_likelihood_loss)  /* loss.c */
+ER_OP(non_zero)
 ER_OP(not)   /* unary.c */
+ER_OP(one_hot)
 ER_OP(or)    /* logical.c */
+ER_OP(pad)
 ER_OP(pow)   /* binary.c */
 ER_OP(prelu)
 ER_OP(quantize_linear)  /* quantize.c */
+ER_OP(range)
 ER_OP(reciprocal) /* unary.c */
 ER_OP(reduce_l1)  /* reduce.c */
 ER_OP(reduce_l2)  /* reduce.c */
@@ -70,22 +87,37 @@ ER_OP(reduce_prod)  /* reduce.c */
 ER_OP(reduce_sum)  /* reduce.c */
 ER_OP(reduce_sum_square)  /* reduce.c */
 ER_OP(relu)  /* activation.c */
+ER_OP(reshape)
+ER_OP(reverse_sequence)
 ER_OP(round) /* unary.c */
+ER_OP(scatter)   /* scatter_elements.c */
+ER_OP(scatter_elements)
+ER_OP(scatter_nd)
 ER_OP(selu)  /* activation.c */
+ER_OP(shape)
 ER_OP(shrink) /* activation.c */
 ER_OP(sigmoid) /* activation.c */
 ER_OP(sign)  /* unary.c */
 ER_OP(sin)   /* unary.c */
 ER_OP(sinh)  /* unary.c */
+ER_OP(size)
+ER_OP(slice)
 ER_OP(softmax_cross_entropy_loss)  /* loss.c */
 ER_OP(softplus) /* activation.c */
 ER_OP(softsign) /* activation.c */
+ER_OP(space_to_depth)
+ER_OP(split)
 ER_OP(sqrt)  /* unary.c */
+ER_OP(squeeze)
 ER_OP(sub)   /* binary.c */
 ER_OP(sum)   /* binary.c */
 ER_OP(tan)   /* unary.c */
 ER_OP(tanh)  /* activation.c */
 ER_OP(thresholded_relu) /* activation.c */
+ER_OP(tile)
 ER_OP(top_k)  /* topk.c */
+ER_OP(transpose)
+ER_OP(trilu)
+ER_OP(unsqueeze)
 ER_OP(where)
 ER_OP(xor)   /* logical.c */
