@@ -50,7 +50,9 @@ typedef struct er_op_ctx {
 } er_op_ctx;
 
 enum {
-    ER_OP_NO_FOLD = 1u << 0,   /* never evaluate at plan time (random ops) */
+    ER_OP_NO_FOLD = 1u << 0,    /* never evaluate at plan time (random ops) */
+    ER_OP_SHAPE_ONLY = 1u << 1, /* run() reads only input shapes, never data
+                                   (Shape, Size): fold once shapes are known */
 };
 
 typedef struct er_op_def {

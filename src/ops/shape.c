@@ -40,4 +40,6 @@ static er_status run_shape(er_op_ctx *c) {
 }
 
 const er_op_def er_op_shape = {
-    .name = "Shape", .min_opset = 1, .shape = shape_shape, .run = run_shape};
+    .name = "Shape", .min_opset = 1, .shape = shape_shape, .run = run_shape,
+    .flags = ER_OP_SHAPE_ONLY,
+};

@@ -18,4 +18,5 @@ static er_status run_size(er_op_ctx *c) {
     return ER_OK;
 }
 
-const er_op_def er_op_size = {.name = "Size", .min_opset = 1, .shape = shape_size, .run = run_size};
+const er_op_def er_op_size = {.name = "Size", .min_opset = 1, .shape = shape_size, .run = run_size,
+                              .flags = ER_OP_SHAPE_ONLY};

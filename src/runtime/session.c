@@ -170,9 +170,12 @@ static er_status walk(er_session *s, bool evaluate_all) {
         er_tensor **ptrs = s->io + s->io_off[i];
         er_op_ctx c;
         build_ctx(s, n, &c, ptrs);
+        /* shape-only ops (Shape, Size) fold as soon as shapes are known,
+         * which keeps Shape->Gather->Concat->Reshape chains static */
         bool all_known = true;
-        for (int k = 0; k < n->n_in; k++)
-            if (n->in[k] >= 0 && !value_known(s, n->in[k])) all_known = false;
+        if (!(n->op->flags & ER_OP_SHAPE_ONLY))
+            for (int k = 0; k < n->n_in; k++)
+                if (n->in[k] >= 0 && !value_known(s, n->in[k])) all_known = false;
         er_status st = n->op->shape(&c);
         if (st == ER_PENDING) {
             if (evaluate_all)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "core/tensor.h"
+#include "runtime/session.h"
 #include "support/models.h"
 #include "test.h"
 
@@ -162,4 +163,41 @@ TEST(session_api_misuse) {
     CHECK_STATUS(er_tensor_create(ER_F32, 1, neg, &t), ER_ERR_INVALID_ARG);
     CHECK_STATUS(er_tensor_create(ER_STRING, 0, NULL, &t), ER_ERR_INVALID_ARG);
     CHECK(strcmp(er_status_str(ER_ERR_SHAPE), "shape error") == 0);
+}
+
+TEST(session_shape_chain_on_input_stays_static) {
+    /* y = Reshape(x, Shape(x)): Shape folds from the bound input shape, so
+     * Reshape's target is known at plan time and no dynamic mode is needed */
+    pbw g = {0}, n = {0}, vi = {0}, model = {0};
+    int64_t xd[3] = {2, 3, 4};
+    const char *in1[] = {"x", NULL}, *out1[] = {"s", NULL};
+    const char *in2[] = {"x", "s", NULL}, *out2[] = {"y", NULL};
+    onnx_node(&n, "Shape", "shape0", in1, out1, NULL);
+    pbw_msg(&g, 1, &n);
+    pbw_free(&n);
+    onnx_node(&n, "Reshape", "reshape0", in2, out2, NULL);
+    pbw_msg(&g, 1, &n);
+    onnx_value_info(&vi, "x", 1, 3, xd);
+    pbw_msg(&g, 11, &vi);
+    pbw_free(&vi);
+    onnx_value_info(&vi, "y", 1, 3, xd);
+    pbw_msg(&g, 12, &vi);
+    onnx_model(&model, &g, 13);
+    er_model *m = load(&model);
+    CHECK(m);
+    er_session *s;
+    CHECK_STATUS(er_session_create(m, NULL, &s), ER_OK);
+    CHECK(!er_session_is_dynamic(s));
+    er_tensor *x, *y;
+    CHECK_STATUS(er_tensor_create(ER_F32, 3, xd, &x), ER_OK);
+    ((float *)er_tensor_data(x))[23] = 7;
+    CHECK_STATUS(er_session_run(s, (const er_tensor *const *)&x, &y), ER_OK);
+    CHECK(er_tensor_rank(y) == 3 && ((float *)er_tensor_data(y))[23] == 7);
+    er_tensor_free(x);
+    er_session_free(s);
+    er_model_free(m);
+    pbw_free(&g);
+    pbw_free(&n);
+    pbw_free(&vi);
+    pbw_free(&model);
 }
