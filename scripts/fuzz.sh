@@ -23,7 +23,12 @@ if [ -d "$regress" ] && [ -n "$(ls -A "$regress" 2>/dev/null)" ]; then
     echo "fuzz: a regression input crashes again"; "$build/tests/fuzz/fuzz_onnx_load" -runs=0 "$regress"/*; exit 1; }
 fi
 # 2. bounded fuzzing
+set +e
 ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
 "$build/tests/fuzz/fuzz_onnx_load" -max_total_time="$secs" -max_len=65536 -timeout=10 \
   -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/" \
-  "$corpus" 2>&1 | tail -15
+  "$corpus" > "$build/fuzz.log" 2>&1
+rc=$?
+set -e
+tail -15 "$build/fuzz.log"
+exit $rc

@@ -7,15 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/deps.sh test
 build=${BUILD_DIR:-build}
-# ONNX node tests: the shared copy when present, else regenerate them
-if [ -z "${EDGERUN_ONNX_NODE_TESTS:-}" ]; then
-  if [ -d "$root/../shared/onnx-node-tests" ]; then
-    EDGERUN_ONNX_NODE_TESTS="$root/../shared/onnx-node-tests"
-  else
-    EDGERUN_ONNX_NODE_TESTS="$root/$build/onnx-node-tests/node"
-    [ -d "$EDGERUN_ONNX_NODE_TESTS" ] || scripts/gen-onnx-node-tests.sh "$root/$build/onnx-node-tests" >/dev/null
-  fi
-fi
+EDGERUN_ONNX_NODE_TESTS=$(scripts/node-tests-dir.sh "$build")
 export EDGERUN_ONNX_NODE_TESTS
 [ -x scripts/setup-ort.sh ] && scripts/setup-ort.sh "$root/$build/npm" >/dev/null
 export ER_ORT_NODE_MODULES="$root/$build/npm/node_modules"
