@@ -19,6 +19,8 @@ ctest --output-on-failure "$@" > ctest.log 2>&1
 rc=$?
 set -e
 cat ctest.log
+# each tier's own summary (node-test counts, model matches, unit totals)
+grep -hE '^(onnx node tests:|[0-9]+ passed, [0-9]+ failed)' Testing/Temporary/LastTest.log 2>/dev/null | sed 's/^/  tier: /' || true
 passed=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed' ctest.log || true)
 failed=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(Failed|\*\*\*)' ctest.log || true)
 echo "$passed passed, $failed failed"
