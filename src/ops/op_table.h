@@ -3,6 +3,7 @@
  * named in the comment. Expanded by registry.c; tests enumerate ops through
  * er_op_at(). */
 ER_OP(add)   /* binary.c */
+ER_OP(conv)
 ER_OP(div)   /* binary.c */
 ER_OP(max)   /* binary.c */
 ER_OP(mean)  /* binary.c */
