@@ -5,6 +5,8 @@
 ER_OP(add)   /* binary.c */
 ER_OP(conv)
 ER_OP(div)   /* binary.c */
+ER_OP(gemm)
+ER_OP(matmul)
 ER_OP(max)   /* binary.c */
 ER_OP(mean)  /* binary.c */
 ER_OP(min)   /* binary.c */
