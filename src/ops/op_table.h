@@ -3,11 +3,17 @@
  * named in the comment. Expanded by registry.c; tests enumerate ops through
  * er_op_at(). */
 ER_OP(add)   /* binary.c */
+ER_OP(average_pool) /* pool.c */
 ER_OP(conv)
 ER_OP(div)   /* binary.c */
 ER_OP(gemm)
+ER_OP(global_average_pool) /* pool.c */
+ER_OP(global_lp_pool) /* pool.c */
+ER_OP(global_max_pool) /* pool.c */
+ER_OP(lp_pool) /* pool.c */
 ER_OP(matmul)
 ER_OP(max)   /* binary.c */
+ER_OP(max_pool) /* pool.c */
 ER_OP(mean)  /* binary.c */
 ER_OP(min)   /* binary.c */
 ER_OP(mod)   /* binary.c */
