@@ -5,6 +5,7 @@
 ER_OP(add)   /* binary.c */
 ER_OP(average_pool) /* pool.c */
 ER_OP(conv)
+ER_OP(conv_transpose)
 ER_OP(div)   /* binary.c */
 ER_OP(gemm)
 ER_OP(global_average_pool) /* pool.c */
