@@ -11,6 +11,8 @@ ER_OP(gemm)
 ER_OP(global_average_pool) /* pool.c */
 ER_OP(global_lp_pool) /* pool.c */
 ER_OP(global_max_pool) /* pool.c */
+ER_OP(hardmax) /* softmax.c */
+ER_OP(log_softmax) /* softmax.c */
 ER_OP(lp_pool) /* pool.c */
 ER_OP(matmul)
 ER_OP(max)   /* binary.c */
@@ -20,5 +22,6 @@ ER_OP(min)   /* binary.c */
 ER_OP(mod)   /* binary.c */
 ER_OP(mul)   /* binary.c */
 ER_OP(pow)   /* binary.c */
+ER_OP(softmax)
 ER_OP(sub)   /* binary.c */
 ER_OP(sum)   /* binary.c */
