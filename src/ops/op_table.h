@@ -27,6 +27,8 @@ ER_OP(min)   /* binary.c */
 ER_OP(mod)   /* binary.c */
 ER_OP(mul)   /* binary.c */
 ER_OP(pow)   /* binary.c */
+ER_OP(resize)
 ER_OP(softmax)
 ER_OP(sub)   /* binary.c */
 ER_OP(sum)   /* binary.c */
+ER_OP(upsample) /* resize.c */
