@@ -21,6 +21,7 @@ ER_OP(lrn)
 ER_OP(matmul)
 ER_OP(max)   /* binary.c */
 ER_OP(max_pool) /* pool.c */
+ER_OP(max_unpool)
 ER_OP(mean)  /* binary.c */
 ER_OP(mean_variance_normalization)
 ER_OP(min)   /* binary.c */
