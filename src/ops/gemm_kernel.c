@@ -61,6 +61,10 @@ static void pack_b(const gemm_args *g, int64_t k0, int64_t kc, int64_t j0, int n
     for (int64_t k = 0; k < kc; k++) {
         const float *src = g->B + (k0 + k) * g->rsb + j0 * g->csb;
         float *dst = bp + k * NR;
+        if (g->csb == 1 && nr == NR) {
+            for (int j = 0; j < NR; j++) dst[j] = src[j]; /* a fixed-size copy beats memcpy */
+            continue;
+        }
         if (g->csb == 1) {
             memcpy(dst, src, sizeof(float) * (size_t)nr);
         } else {

@@ -7,6 +7,15 @@
 
 #include "op.h"
 
+/* float32 without the generic dtype switch; other dtypes through it */
+static inline double ld(const void *p, er_dtype dt, size_t i) {
+    return dt == ER_F32 ? (double)((const float *)p)[i] : er_load_f64(p, dt, i);
+}
+static inline void st(void *p, er_dtype dt, size_t i, double v) {
+    if (dt == ER_F32) ((float *)p)[i] = (float)v;
+    else er_store_f64(p, dt, i, v);
+}
+
 static er_status shape_in(er_op_ctx *c) {
     ER_TRY(er_op_check_inputs(c, 3, 3));
     for (int i = 0; i < 3; i++) ER_TRY(er_op_check_dtype(c, i, er_dt_float));
@@ -34,18 +43,18 @@ static er_status run_in(er_op_ctx *c) {
     for (int64_t p = 0; p < planes; p++) {
         size_t base = (size_t)(p * inner);
         double s = 0, ss = 0;
-        for (int64_t i = 0; i < inner; i++) s += er_load_f64(x->data, dt, base + (size_t)i);
+        for (int64_t i = 0; i < inner; i++) s += ld(x->data, dt, base + (size_t)i);
         double mean = inner ? s / (double)inner : 0;
         for (int64_t i = 0; i < inner; i++) {
-            double d = er_load_f64(x->data, dt, base + (size_t)i) - mean;
+            double d = ld(x->data, dt, base + (size_t)i) - mean;
             ss += d * d;
         }
         double var = inner ? ss / (double)inner : 0;
-        double a = er_load_f64(scale->data, dt, (size_t)(p % C)) / sqrt(var + eps);
-        double b = er_load_f64(bias->data, dt, (size_t)(p % C)) - mean * a;
+        double a = ld(scale->data, dt, (size_t)(p % C)) / sqrt(var + eps);
+        double b = ld(bias->data, dt, (size_t)(p % C)) - mean * a;
         for (int64_t i = 0; i < inner; i++)
-            er_store_f64(y->data, dt, base + (size_t)i,
-                         er_load_f64(x->data, dt, base + (size_t)i) * a + b);
+            st(y->data, dt, base + (size_t)i,
+                         ld(x->data, dt, base + (size_t)i) * a + b);
     }
     return ER_OK;
 }

@@ -11,6 +11,15 @@
 
 #include "op.h"
 
+/* float32 without the generic dtype switch; other dtypes through it */
+static inline double ld(const void *p, er_dtype dt, size_t i) {
+    return dt == ER_F32 ? (double)((const float *)p)[i] : er_load_f64(p, dt, i);
+}
+static inline void st(void *p, er_dtype dt, size_t i, double v) {
+    if (dt == ER_F32) ((float *)p)[i] = (float)v;
+    else er_store_f64(p, dt, i, v);
+}
+
 static er_status check_param(const er_op_ctx *c, int i) {
     const er_tensor *x = c->in[0], *p = c->in[i];
     if (!p) return ER_OK;
@@ -70,21 +79,21 @@ static er_status run_ln(er_op_ctx *c) {
     for (int64_t row = 0; row < rows; row++) {
         size_t base = (size_t)(row * cols);
         double s = 0, sq = 0;
-        for (int64_t j = 0; j < cols; j++) s += er_load_f64(x->data, dt, base + (size_t)j);
+        for (int64_t j = 0; j < cols; j++) s += ld(x->data, dt, base + (size_t)j);
         double mean = cols ? s / (double)cols : 0;
         for (int64_t j = 0; j < cols; j++) {
-            double d = er_load_f64(x->data, dt, base + (size_t)j) - mean;
+            double d = ld(x->data, dt, base + (size_t)j) - mean;
             sq += d * d;
         }
         double inv = 1.0 / sqrt((cols ? sq / (double)cols : 0) + eps);
-        if (mean_out) er_store_f64(mean_out->data, mean_out->dtype, (size_t)row, mean);
-        if (inv_out) er_store_f64(inv_out->data, inv_out->dtype, (size_t)row, inv);
+        if (mean_out) st(mean_out->data, mean_out->dtype, (size_t)row, mean);
+        if (inv_out) st(inv_out->data, inv_out->dtype, (size_t)row, inv);
         for (int64_t j = 0; j < cols; j++) {
             size_t at = base + (size_t)j;
-            double v = (er_load_f64(x->data, dt, at) - mean) * inv *
-                       er_load_f64(sc->data, dt, (size_t)so);
-            if (b) v += er_load_f64(b->data, dt, (size_t)bo);
-            er_store_f64(y->data, dt, at, v);
+            double v = (ld(x->data, dt, at) - mean) * inv *
+                       ld(sc->data, dt, (size_t)so);
+            if (b) v += ld(b->data, dt, (size_t)bo);
+            st(y->data, dt, at, v);
             for (int i = r - 1; i >= 0; i--) {
                 so += ss[i];
                 bo += bs[i];
