@@ -13,6 +13,8 @@ ER_OP(asin)  /* unary.c */
 ER_OP(asinh) /* unary.c */
 ER_OP(atan)  /* unary.c */
 ER_OP(atanh) /* unary.c */
+ER_OP(average_pool) /* pool.c */
+ER_OP(batch_normalization)
 ER_OP(bit_shift) /* logical.c */
 ER_OP(blackman_window)  /* window.c */
 ER_OP(cast)
@@ -24,6 +26,8 @@ ER_OP(compress)
 ER_OP(concat)
 ER_OP(constant)
 ER_OP(constant_of_shape)
+ER_OP(conv)
+ER_OP(conv_transpose)
 ER_OP(cos)   /* unary.c */
 ER_OP(cosh)  /* unary.c */
 ER_OP(cum_sum)  /* cumsum.c */
@@ -46,21 +50,35 @@ ER_OP(gather)
 ER_OP(gather_elements)
 ER_OP(gather_nd)
 ER_OP(gelu)  /* activation.c */
+ER_OP(gemm)
+ER_OP(global_average_pool) /* pool.c */
+ER_OP(global_lp_pool) /* pool.c */
+ER_OP(global_max_pool) /* pool.c */
 ER_OP(greater) /* compare.c */
 ER_OP(greater_or_equal) /* compare.c */
 ER_OP(hamming_window)  /* window.c */
 ER_OP(hann_window)  /* window.c */
 ER_OP(hard_sigmoid) /* activation.c */
 ER_OP(hard_swish) /* activation.c */
+ER_OP(hardmax) /* softmax.c */
 ER_OP(identity)
+ER_OP(instance_normalization)
 ER_OP(is_inf) /* unary.c */
 ER_OP(is_nan) /* unary.c */
+ER_OP(layer_normalization)
 ER_OP(leaky_relu) /* activation.c */
 ER_OP(less)  /* compare.c */
 ER_OP(less_or_equal) /* compare.c */
 ER_OP(log)   /* unary.c */
+ER_OP(log_softmax) /* softmax.c */
+ER_OP(lp_pool) /* pool.c */
+ER_OP(lrn)
+ER_OP(matmul)
 ER_OP(max)   /* binary.c */
+ER_OP(max_pool) /* pool.c */
+ER_OP(max_unpool)
 ER_OP(mean)  /* binary.c */
+ER_OP(mean_variance_normalization)
 ER_OP(min)   /* binary.c */
 ER_OP(mod)   /* binary.c */
 ER_OP(mul)   /* binary.c */
@@ -88,6 +106,7 @@ ER_OP(reduce_sum)  /* reduce.c */
 ER_OP(reduce_sum_square)  /* reduce.c */
 ER_OP(relu)  /* activation.c */
 ER_OP(reshape)
+ER_OP(resize)
 ER_OP(reverse_sequence)
 ER_OP(round) /* unary.c */
 ER_OP(scatter)   /* scatter_elements.c */
@@ -102,6 +121,7 @@ ER_OP(sin)   /* unary.c */
 ER_OP(sinh)  /* unary.c */
 ER_OP(size)
 ER_OP(slice)
+ER_OP(softmax)
 ER_OP(softmax_cross_entropy_loss)  /* loss.c */
 ER_OP(softplus) /* activation.c */
 ER_OP(softsign) /* activation.c */
@@ -119,5 +139,6 @@ ER_OP(top_k)  /* topk.c */
 ER_OP(transpose)
 ER_OP(trilu)
 ER_OP(unsqueeze)
+ER_OP(upsample) /* resize.c */
 ER_OP(where)
 ER_OP(xor)   /* logical.c */
