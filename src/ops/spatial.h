@@ -15,8 +15,8 @@
  * With ceil_mode a last window that would start inside the end padding is
  * dropped (PyTorch and ONNX >= 1.16 reference), so every window overlaps the
  * input. */
-#ifndef ER_OPS_WINDOW_H
-#define ER_OPS_WINDOW_H
+#ifndef ER_OPS_SPATIAL_H
+#define ER_OPS_SPATIAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
