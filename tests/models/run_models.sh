@@ -1,0 +1,135 @@
+#!/bin/sh
+# run_models.sh BUILD_DIR - the "models" test tier: torchvision CNNs, edgerun vs ONNX Runtime.
+#
+# For each model x opset: export it with seeded random weights
+# (scripts/export_torchvision.py, cached in BUILD_DIR/models), compute ONNX Runtime's
+# output for the seeded input (tests/models/ort_run.js, cached in BUILD_DIR/models/ref),
+# run `BUILD_DIR/edgerun run`, and compare (tests/models/compare.py: max abs error
+# <= tol * max(1, range of the reference output)). Prints one line per model and
+# ends with "N passed, N failed". Exit 0 when all pass, 1 on any failure, 77 (ctest:
+# skipped) when torch/torchvision/onnx/numpy, node or onnxruntime-node are missing.
+#
+# Environment:
+#   ER_ORT_NODE_MODULES  node_modules folder holding onnxruntime-node
+#                        (default BUILD_DIR/npm/node_modules; create it with
+#                        scripts/setup-ort.sh BUILD_DIR/npm)
+#   ER_PYTHON            python with torch, torchvision, onnx, numpy
+#                        (default: the first of python3, /usr/bin/python3 that has them)
+#   ER_MODELS            comma-separated subset of models (default: all in export_torchvision.py)
+#   ER_OPSETS            comma-separated opsets (default 13,17)
+#   ER_TOL               relative tolerance (default 1e-4)
+#   ER_MODELS_DIR        cache folder (default BUILD_DIR/models)
+#   ER_EDGERUN           the CLI to test (default BUILD_DIR/edgerun)
+#   ER_ORT_THREADS       ONNX Runtime intra-op threads for the reference (default 1)
+set -u
+
+SKIP=77
+if [ $# -ne 1 ]; then
+    echo "usage: $0 BUILD_DIR" >&2
+    exit 2
+fi
+BUILD_DIR=$(cd "$1" 2>/dev/null && pwd) || { echo "run_models.sh: no build folder '$1'" >&2; exit 2; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+EDGERUN=${ER_EDGERUN:-$BUILD_DIR/edgerun}
+CACHE=${ER_MODELS_DIR:-$BUILD_DIR/models}
+OPSETS=${ER_OPSETS:-13,17}
+TOL=${ER_TOL:-1e-4}
+ORT_THREADS=${ER_ORT_THREADS:-1}
+export ER_ORT_NODE_MODULES="${ER_ORT_NODE_MODULES:-$BUILD_DIR/npm/node_modules}"
+
+# ---- prerequisites: missing tools skip (77), a missing edgerun fails -------------
+if [ -n "${ER_PYTHON:-}" ]; then candidates=$ER_PYTHON; else candidates="python3 /usr/bin/python3"; fi
+PY=
+why=
+for p in $candidates; do
+    if ! command -v "$p" >/dev/null 2>&1; then why="$why
+  $p: not found"; continue; fi
+    if err=$("$p" -c 'import numpy, onnx, torch, torchvision' 2>&1); then PY=$p; break; fi
+    why="$why
+  $p: $(printf '%s\n' "$err" | tail -n 1)"
+done
+if [ -z "$PY" ]; then
+    echo "models: SKIP: no python with numpy, onnx, torch and torchvision (apt-get install python3-numpy python3-onnx python3-torch python3-torchvision, or set ER_PYTHON):$why"
+    exit $SKIP
+fi
+if ! command -v node >/dev/null 2>&1; then
+    echo "models: SKIP: node not found (apt-get install nodejs npm)"
+    exit $SKIP
+fi
+if ! err=$(node -e 'require(require("path").join(process.argv[1], "onnxruntime-node"))' "$ER_ORT_NODE_MODULES" 2>&1); then
+    echo "models: SKIP: onnxruntime-node not loadable from ER_ORT_NODE_MODULES=$ER_ORT_NODE_MODULES"
+    echo "  (run: $ROOT/scripts/setup-ort.sh $BUILD_DIR/npm, or set ER_ORT_NODE_MODULES)"
+    printf '%s\n' "$err" | grep -m 1 -i error | sed 's/^/  /'
+    exit $SKIP
+fi
+if [ ! -x "$EDGERUN" ]; then
+    echo "models: FAIL: no edgerun CLI at $EDGERUN (build it, or set ER_EDGERUN)"
+    exit 1
+fi
+
+if [ -n "${ER_MODELS:-}" ]; then MODELS=$ER_MODELS; else
+    MODELS=$("$PY" "$ROOT/scripts/export_torchvision.py" --list | tr '\n' ',')
+fi
+mkdir -p "$CACHE/ref" "$CACHE/out" "$CACHE/log"
+echo "models: edgerun $EDGERUN; cache $CACHE; opsets $OPSETS; tol $TOL; python $PY; ort $ER_ORT_NODE_MODULES"
+
+# ---- export (cached) ---------------------------------------------------------------
+t0=$(date +%s)
+"$PY" "$ROOT/scripts/export_torchvision.py" "$CACHE" --opsets "$OPSETS" --models "$MODELS" \
+    > "$CACHE/log/export.log" 2>&1
+export_rc=$?
+sed 's/^/  export: /' "$CACHE/log/export.log"
+echo "  export: ${export_rc} (exit), $(( $(date +%s) - t0 )) s"
+INPUT=$CACHE/input_224.npy
+
+# ---- per model x opset -----------------------------------------------------------------
+passed=0
+failed=0
+fail() { printf 'FAIL %-28s %s\n' "$1" "$2"; failed=$((failed + 1)); }
+last_error() { grep -v '^[[:space:]]*$' "$1" | tail -n 1 | cut -c 1-300; }
+now_ms() { date +%s%3N; }
+
+for model in $(printf '%s' "$MODELS" | tr ',' ' '); do
+    for op in $(printf '%s' "$OPSETS" | tr ',' ' '); do
+        id=${model}_op${op}
+        onnx=$CACHE/$id.onnx
+        ref=$CACHE/ref/$id
+        out=$CACHE/out/$id
+        log=$CACHE/log/$id
+        if [ ! -f "$onnx" ] || [ ! -f "$INPUT" ]; then
+            fail "$id" "export failed (see $CACHE/log/export.log)"
+            continue
+        fi
+        # reference, cached; rebuilt when the model is newer than it
+        if [ ! -f "$ref/output.npy" ] || [ "$onnx" -nt "$ref/output.npy" ] || [ "$INPUT" -nt "$ref/output.npy" ]; then
+            rm -rf "$ref" "$ref.tmp"
+            if ! node "$HERE/ort_run.js" "$onnx" "$INPUT" "$ref.tmp" --threads "$ORT_THREADS" > "$log.ort.log" 2>&1; then
+                fail "$id" "onnxruntime: $(last_error "$log.ort.log")"
+                continue
+            fi
+            mv "$ref.tmp" "$ref"
+        fi
+        rm -rf "$out"
+        mkdir -p "$out"
+        t1=$(now_ms)
+        if ! "$EDGERUN" run "$onnx" -i "$INPUT" -o "$out" > "$log.edgerun.log" 2>&1; then
+            fail "$id" "edgerun run: $(last_error "$log.edgerun.log")"
+            continue
+        fi
+        run_ms=$(( $(now_ms) - t1 ))
+        if [ ! -f "$out/output.npy" ]; then
+            fail "$id" "edgerun wrote no output.npy ($(ls "$out" | tr '\n' ' '))"
+            continue
+        fi
+        if res=$("$PY" "$HERE/compare.py" "$out/output.npy" "$ref/output.npy" --tol "$TOL" 2>&1); then
+            printf 'ok   %-28s %s; edgerun %d ms\n' "$id" "${res#ok }" "$run_ms"
+            passed=$((passed + 1))
+        else
+            fail "$id" "${res#FAIL }"
+        fi
+    done
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
