@@ -15,7 +15,10 @@ Usage: python3 scripts/train_fashion_mnist.py [--epochs N] [--threads N] [--seed
 import argparse
 import gzip
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -94,6 +97,22 @@ def evaluate(model, x, y, batch=1000):
     return correct / len(x)
 
 
+def ort_accuracy(onnx_path, x, y):
+    """Accuracy of the exported file under ONNX Runtime (tests/models/ort_run.js), or None
+    with the reason when node or onnxruntime-node (ER_ORT_NODE_MODULES) is unavailable."""
+    runner = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "models", "ort_run.js")
+    if not shutil.which("node"):
+        return None, "node not found"
+    with tempfile.TemporaryDirectory() as tmp:
+        np.save(os.path.join(tmp, "x.npy"), x.numpy())
+        r = subprocess.run(["node", runner, onnx_path, os.path.join(tmp, "x.npy"), tmp],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            return None, (r.stderr.strip().splitlines() or ["ort_run.js failed"])[0]
+        logits = np.load(os.path.join(tmp, "logits.npy"))
+    return float((logits.argmax(1) == y.numpy()).mean()), None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=DEFAULT_DATA)
@@ -168,6 +187,16 @@ def main():
     ops = sorted({n.op_type for n in m.graph.node})
     size = os.path.getsize(onnx_path)
     print(f"wrote {onnx_path}: {size} bytes, ops {', '.join(ops)}")
+    ort_acc, why = ort_accuracy(onnx_path, x_test, y_test)
+    if ort_acc is None:
+        ort_line = f"- Not checked under ONNX Runtime ({why}; set ER_ORT_NODE_MODULES, see scripts/setup-ort.sh)"
+        print(f"ONNX Runtime check skipped: {why}")
+    else:
+        ort_line = (f"- ONNX Runtime on the exported file (tests/models/ort_run.js, all 10,000 test "
+                    f"images as one batch): {ort_acc * 100:.2f}%")
+        print(f"ONNX Runtime accuracy of the exported file: {ort_acc * 100:.2f}%")
+        if round(ort_acc * len(x_test)) != round(acc * len(x_test)):
+            sys.exit("the exported model's ONNX Runtime accuracy differs from torch's")
 
     cmd = "python3 scripts/train_fashion_mnist.py"
     extra = []
@@ -187,6 +216,7 @@ A small CNN classifying 28x28 Fashion-MNIST images into 10 classes, trained by
 - **Test accuracy: {acc * 100:.2f}%** ({round(acc * len(x_test))}/{len(x_test)} of the t10k test images)
 - Training time: {train_s:.0f} s ({args.epochs} epochs, batch {args.batch}, Adam with a one-cycle
   schedule peaking at lr {args.lr}, random horizontal flips)
+{ort_line}
 - File: {size} bytes, ONNX opset 13, ops: {", ".join(ops)}
 - Input `input`: float32 `[batch, 1, 28, 28]`, pixels scaled to [0, 1] (byte / 255, no
   mean/std normalisation), the batch dimension is dynamic and named `batch`.
@@ -202,6 +232,11 @@ Regenerate (needs `python3-torch`, `python3-onnx`, `python3-numpy`, `dataset-fas
 ```sh
 {cmd}
 ```
+
+With `ER_ORT_NODE_MODULES` pointing at an onnxruntime-node install
+(`scripts/setup-ort.sh DIR`, then `ER_ORT_NODE_MODULES=DIR/node_modules`), the script
+also runs the exported file under ONNX Runtime on the whole test set and fails if
+its accuracy differs from torch's.
 
 The run is seeded and single-process, but float reductions in torch's CPU
 kernels may still differ across machines and torch builds, so the bytes of the

@@ -53,12 +53,17 @@ def main():
     ap.add_argument("--tol", type=float, default=1e-4,
                     help="allowed max abs error as a fraction of the reference range (default 1e-4)")
     args = ap.parse_args()
-    try:
-        out = np.load(args.out, allow_pickle=False)
-        ref = np.load(args.ref, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        print(f"compare.py: {e}", file=sys.stderr)
-        return 2
+    arrays = []
+    for path in (args.out, args.ref):
+        try:
+            with open(path, "rb") as f:
+                if f.read(6) != b"\x93NUMPY":
+                    raise ValueError("not a .npy file")
+            arrays.append(np.load(path, allow_pickle=False))
+        except (OSError, ValueError) as e:
+            print(f"compare.py: {path}: {e}", file=sys.stderr)
+            return 2
+    out, ref = arrays
     ok, msg = compare(out, ref, args.tol)
     print(("ok " if ok else "FAIL ") + msg)
     return 0 if ok else 1

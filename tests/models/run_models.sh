@@ -6,7 +6,8 @@
 # output for the seeded input (tests/models/ort_run.js, cached in BUILD_DIR/models/ref),
 # run `BUILD_DIR/edgerun run`, and compare (tests/models/compare.py: max abs error
 # <= tol * max(1, range of the reference output)). Prints one line per model and
-# ends with "N passed, N failed". Exit 0 when all pass, 1 on any failure, 77 (ctest:
+# ends with "N passed, N failed". Also checks models/fashion_mnist_cnn.onnx on 64 real
+# Fashion-MNIST test images (output logits.npy). Exit 0 when all pass, 1 on any failure, 77 (ctest:
 # skipped) when torch/torchvision/onnx/numpy, node or onnxruntime-node are missing.
 #
 # Environment:
@@ -15,7 +16,8 @@
 #                        scripts/setup-ort.sh BUILD_DIR/npm)
 #   ER_PYTHON            python with torch, torchvision, onnx, numpy
 #                        (default: the first of python3, /usr/bin/python3 that has them)
-#   ER_MODELS            comma-separated subset of models (default: all in export_torchvision.py)
+#   ER_MODELS            comma-separated subset of models (default: all in
+#                        export_torchvision.py, plus fashion_mnist_cnn)
 #   ER_OPSETS            comma-separated opsets (default 13,17)
 #   ER_TOL               relative tolerance (default 1e-4)
 #   ER_MODELS_DIR        cache folder (default BUILD_DIR/models)
@@ -68,68 +70,109 @@ if [ ! -x "$EDGERUN" ]; then
     exit 1
 fi
 
-if [ -n "${ER_MODELS:-}" ]; then MODELS=$ER_MODELS; else
+if [ -n "${ER_MODELS:-}" ]; then
+    MODELS=$(printf '%s' "$ER_MODELS" | tr ',' '\n' | grep -v -x -e fashion_mnist_cnn -e '' | tr '\n' ',')
+else
     MODELS=$("$PY" "$ROOT/scripts/export_torchvision.py" --list | tr '\n' ',')
 fi
+MODELS=${MODELS%,}
 mkdir -p "$CACHE/ref" "$CACHE/out" "$CACHE/log"
 echo "models: edgerun $EDGERUN; cache $CACHE; opsets $OPSETS; tol $TOL; python $PY; ort $ER_ORT_NODE_MODULES"
 
-# ---- export (cached) ---------------------------------------------------------------
-t0=$(date +%s)
-"$PY" "$ROOT/scripts/export_torchvision.py" "$CACHE" --opsets "$OPSETS" --models "$MODELS" \
-    > "$CACHE/log/export.log" 2>&1
-export_rc=$?
-sed 's/^/  export: /' "$CACHE/log/export.log"
-echo "  export: ${export_rc} (exit), $(( $(date +%s) - t0 )) s"
+# ---- export torchvision models (cached) -------------------------------------------------
+if [ -n "$MODELS" ]; then
+    t0=$(date +%s)
+    "$PY" "$ROOT/scripts/export_torchvision.py" "$CACHE" --opsets "$OPSETS" --models "$MODELS" \
+        > "$CACHE/log/export.log" 2>&1
+    export_rc=$?
+    sed 's/^/  export: /' "$CACHE/log/export.log"
+    echo "  export: exit $export_rc, $(( $(date +%s) - t0 )) s"
+fi
 INPUT=$CACHE/input_224.npy
 
-# ---- per model x opset -----------------------------------------------------------------
+# ---- per case: reference (cached), edgerun, compare ------------------------------------
 passed=0
 failed=0
 fail() { printf 'FAIL %-28s %s\n' "$1" "$2"; failed=$((failed + 1)); }
 last_error() { grep -v '^[[:space:]]*$' "$1" | tail -n 1 | cut -c 1-300; }
 now_ms() { date +%s%3N; }
 
+# check ID MODEL.onnx INPUT.npy OUTPUT_FILE_NAME [TORCH_OUTPUT.npy]
+# A new ONNX Runtime reference is first checked against torch's own output, when given,
+# so an exporter or ORT problem is not blamed on edgerun.
+check() {
+    id=$1 onnx=$2 input=$3 oname=$4 torch_ref=${5:-}
+    ref=$CACHE/ref/$id
+    out=$CACHE/out/$id
+    log=$CACHE/log/$id
+    if [ ! -f "$onnx" ] || [ ! -f "$input" ]; then
+        fail "$id" "no model or input (export failed? see $CACHE/log/export.log)"
+        return
+    fi
+    # the reference is rebuilt when the model or the input is newer than it
+    if [ ! -f "$ref/$oname" ] || [ "$onnx" -nt "$ref/$oname" ] || [ "$input" -nt "$ref/$oname" ]; then
+        rm -rf "$ref" "$ref.tmp"
+        if ! node "$HERE/ort_run.js" "$onnx" "$input" "$ref.tmp" --threads "$ORT_THREADS" > "$log.ort.log" 2>&1; then
+            fail "$id" "onnxruntime: $(last_error "$log.ort.log")"
+            return
+        fi
+        if [ -n "$torch_ref" ] && [ -f "$torch_ref" ] &&
+            ! res=$("$PY" "$HERE/compare.py" "$ref.tmp/$oname" "$torch_ref" --tol "$TOL" 2>&1); then
+            fail "$id" "bad reference: ONNX Runtime vs torch: ${res#FAIL }"
+            return
+        fi
+        mv "$ref.tmp" "$ref"
+    fi
+    rm -rf "$out"
+    mkdir -p "$out"
+    t1=$(now_ms)
+    "$EDGERUN" run "$onnx" -i "$input" -o "$out" > "$log.edgerun.log" 2>&1
+    rc=$?
+    if [ $rc -ne 0 ]; then
+        msg=$(last_error "$log.edgerun.log")
+        fail "$id" "edgerun exit $rc: ${msg#edgerun run: }"
+        return
+    fi
+    run_ms=$(( $(now_ms) - t1 ))
+    if [ ! -f "$out/$oname" ]; then
+        fail "$id" "edgerun wrote no $oname (wrote: $(ls "$out" | tr '\n' ' '))"
+        return
+    fi
+    if res=$("$PY" "$HERE/compare.py" "$out/$oname" "$ref/$oname" --tol "$TOL" 2>&1); then
+        printf 'ok   %-28s %s; edgerun %d ms\n' "$id" "${res#ok }" "$run_ms"
+        passed=$((passed + 1))
+    else
+        fail "$id" "${res#FAIL }"
+    fi
+}
+
 for model in $(printf '%s' "$MODELS" | tr ',' ' '); do
     for op in $(printf '%s' "$OPSETS" | tr ',' ' '); do
-        id=${model}_op${op}
-        onnx=$CACHE/$id.onnx
-        ref=$CACHE/ref/$id
-        out=$CACHE/out/$id
-        log=$CACHE/log/$id
-        if [ ! -f "$onnx" ] || [ ! -f "$INPUT" ]; then
-            fail "$id" "export failed (see $CACHE/log/export.log)"
-            continue
-        fi
-        # reference, cached; rebuilt when the model is newer than it
-        if [ ! -f "$ref/output.npy" ] || [ "$onnx" -nt "$ref/output.npy" ] || [ "$INPUT" -nt "$ref/output.npy" ]; then
-            rm -rf "$ref" "$ref.tmp"
-            if ! node "$HERE/ort_run.js" "$onnx" "$INPUT" "$ref.tmp" --threads "$ORT_THREADS" > "$log.ort.log" 2>&1; then
-                fail "$id" "onnxruntime: $(last_error "$log.ort.log")"
-                continue
-            fi
-            mv "$ref.tmp" "$ref"
-        fi
-        rm -rf "$out"
-        mkdir -p "$out"
-        t1=$(now_ms)
-        if ! "$EDGERUN" run "$onnx" -i "$INPUT" -o "$out" > "$log.edgerun.log" 2>&1; then
-            fail "$id" "edgerun run: $(last_error "$log.edgerun.log")"
-            continue
-        fi
-        run_ms=$(( $(now_ms) - t1 ))
-        if [ ! -f "$out/output.npy" ]; then
-            fail "$id" "edgerun wrote no output.npy ($(ls "$out" | tr '\n' ' '))"
-            continue
-        fi
-        if res=$("$PY" "$HERE/compare.py" "$out/output.npy" "$ref/output.npy" --tol "$TOL" 2>&1); then
-            printf 'ok   %-28s %s; edgerun %d ms\n' "$id" "${res#ok }" "$run_ms"
-            passed=$((passed + 1))
-        else
-            fail "$id" "${res#FAIL }"
-        fi
+        check "${model}_op${op}" "$CACHE/${model}_op${op}.onnx" "$INPUT" output.npy "$CACHE/${model}_torch.npy"
     done
 done
+
+# the shipped Fashion-MNIST classifier on 64 real test images (seeded noise without the
+# dataset); part of the default set, or named in ER_MODELS
+case ",${ER_MODELS:-fashion_mnist_cnn}," in *,fashion_mnist_cnn,*)
+    fm_in=$CACHE/fashion_mnist_64.npy
+    if [ ! -f "$fm_in" ]; then
+        "$PY" - "$fm_in" <<'PYEOF' > "$CACHE/log/fashion_input.log" 2>&1
+import gzip, os, sys
+import numpy as np
+p = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+if os.path.exists(p):
+    with gzip.open(p, "rb") as f:
+        x = np.frombuffer(f.read(), np.uint8, offset=16)[: 64 * 784]
+    x = x.reshape(64, 1, 28, 28).astype(np.float32) / 255.0
+else:
+    x = np.random.RandomState(0).random_sample((64, 1, 28, 28)).astype(np.float32)
+np.save(sys.argv[1] + ".tmp.npy", x)
+os.replace(sys.argv[1] + ".tmp.npy", sys.argv[1])
+PYEOF
+    fi
+    check fashion_mnist_cnn "$ROOT/models/fashion_mnist_cnn.onnx" "$fm_in" logits.npy
+esac
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
