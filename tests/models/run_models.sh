@@ -23,6 +23,8 @@
 #   ER_MODELS_DIR        cache folder (default BUILD_DIR/models)
 #   ER_EDGERUN           the CLI to test (default BUILD_DIR/edgerun)
 #   ER_ORT_THREADS       ONNX Runtime intra-op threads for the reference (default 1)
+#   ER_KEEP_BN           1: test exports that keep BatchNormalization nodes
+#                        (<model>_op<N>_bn.onnx), so edgerun's own BN folding runs
 set -u
 
 SKIP=77
@@ -38,6 +40,7 @@ CACHE=${ER_MODELS_DIR:-$BUILD_DIR/models}
 OPSETS=${ER_OPSETS:-13,17}
 TOL=${ER_TOL:-1e-4}
 ORT_THREADS=${ER_ORT_THREADS:-1}
+if [ "${ER_KEEP_BN:-0}" = 1 ]; then BN_FLAG=--keep-bn BN_SUFFIX=_bn; else BN_FLAG= BN_SUFFIX=; fi
 export ER_ORT_NODE_MODULES="${ER_ORT_NODE_MODULES:-$BUILD_DIR/npm/node_modules}"
 
 # ---- prerequisites: missing tools skip (77), a missing edgerun fails -------------
@@ -82,10 +85,10 @@ echo "models: edgerun $EDGERUN; cache $CACHE; opsets $OPSETS; tol $TOL; python $
 # ---- export torchvision models (cached) -------------------------------------------------
 if [ -n "$MODELS" ]; then
     t0=$(date +%s)
-    "$PY" "$ROOT/scripts/export_torchvision.py" "$CACHE" --opsets "$OPSETS" --models "$MODELS" \
-        > "$CACHE/log/export.log" 2>&1
+    "$PY" "$ROOT/scripts/export_torchvision.py" "$CACHE" --opsets "$OPSETS" --models "$MODELS" $BN_FLAG \
+        > "$CACHE/log/export$BN_SUFFIX.log" 2>&1
     export_rc=$?
-    sed 's/^/  export: /' "$CACHE/log/export.log"
+    sed 's/^/  export: /' "$CACHE/log/export$BN_SUFFIX.log"
     echo "  export: exit $export_rc, $(( $(date +%s) - t0 )) s"
 fi
 INPUT=$CACHE/input_224.npy
@@ -106,7 +109,7 @@ check() {
     out=$CACHE/out/$id
     log=$CACHE/log/$id
     if [ ! -f "$onnx" ] || [ ! -f "$input" ]; then
-        fail "$id" "no model or input (export failed? see $CACHE/log/export.log)"
+        fail "$id" "no model or input (export failed? see $CACHE/log/export$BN_SUFFIX.log)"
         return
     fi
     # the reference is rebuilt when the model or the input is newer than it
@@ -148,7 +151,7 @@ check() {
 
 for model in $(printf '%s' "$MODELS" | tr ',' ' '); do
     for op in $(printf '%s' "$OPSETS" | tr ',' ' '); do
-        check "${model}_op${op}" "$CACHE/${model}_op${op}.onnx" "$INPUT" output.npy "$CACHE/${model}_torch.npy"
+        check "${model}_op${op}$BN_SUFFIX" "$CACHE/${model}_op${op}$BN_SUFFIX.onnx" "$INPUT" output.npy "$CACHE/${model}_torch.npy"
     done
 done
 
