@@ -25,6 +25,7 @@
 #include "core/checked_math.h"
 #include "core/status.h"
 #include "core/threadpool.h"
+#include "passes/passes.h"
 #include "plan/memplan.h"
 
 enum { V_UNKNOWN = 0, V_CONST, V_FOLDED, V_INPUT, V_ARENA };
@@ -317,6 +318,119 @@ static er_status plan(er_session *s) {
     return ER_OK;
 }
 
+/* Per-graph arrays (sized by the graph the session runs). */
+static void free_graph_state(er_session *s) {
+    if (s->t && s->kind) plan_reset(s);
+    er_free(s->t);
+    er_free(s->kind);
+    er_free(s->steps);
+    er_free(s->io);
+    er_free(s->io_off);
+    er_free(s->last_use);
+    er_free(s->alias_of);
+    s->t = NULL;
+    s->kind = NULL;
+    s->steps = NULL;
+    s->io = NULL;
+    s->io_off = NULL;
+    s->last_use = NULL;
+    s->alias_of = NULL;
+    er_graph_free(s->own_graph);
+    s->own_graph = NULL;
+    s->g = s->model->graph;
+}
+
+static er_status alloc_graph_state(er_session *s) {
+    const er_graph *g = s->g;
+    size_t nv = (size_t)(g->n_values ? g->n_values : 1), nn = (size_t)(g->n_nodes ? g->n_nodes : 1);
+    size_t n_io = 0;
+    for (int i = 0; i < g->n_nodes; i++) n_io += (size_t)g->nodes[i].n_in + (size_t)g->nodes[i].n_out;
+    s->t = er_calloc(nv, sizeof *s->t);
+    s->kind = er_calloc(nv, 1);
+    s->steps = er_calloc(nn, sizeof *s->steps);
+    s->io = er_calloc(n_io ? n_io : 1, sizeof *s->io);
+    s->io_off = er_calloc(nn, sizeof *s->io_off);
+    s->last_use = er_calloc(nv, sizeof *s->last_use);
+    s->alias_of = er_calloc(nv, sizeof *s->alias_of);
+    if (!s->t || !s->kind || !s->steps || !s->io || !s->io_off || !s->last_use || !s->alias_of)
+        return er_fail(ER_ERR_NOMEM, "out of memory creating a session");
+    size_t off = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        s->io_off[i] = off;
+        off += (size_t)g->nodes[i].n_in + (size_t)g->nodes[i].n_out;
+    }
+    for (int v = 0; v < g->n_values; v++) s->last_use[v] = -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_in; k++)
+            if (g->nodes[i].in[k] >= 0) s->last_use[g->nodes[i].in[k]] = i;
+    return ER_OK;
+}
+
+/* Shape inference + constant folding on a private clone of the model graph,
+ * then the optimization passes. Afterwards every value of the clone has its
+ * concrete dtype and shape, folded values are constants owned by the clone
+ * and the folded nodes are gone. A graph that needs run-time values for its
+ * shapes (dynamic) is left unoptimized. */
+static er_status build_graph(er_session *s) {
+    free_graph_state(s);
+    if (!s->opts.optimize) return alloc_graph_state(s);
+    er_graph *g;
+    ER_TRY(er_graph_clone(s->model->graph, &g));
+    s->own_graph = g;
+    s->g = g;
+    ER_TRY(alloc_graph_state(s));
+    bind_constants(s);
+    bind_inputs(s, NULL);
+    ER_TRY(walk(s, false));
+    if (s->dynamic) { /* run the model graph as it is */
+        free_graph_state(s);
+        s->dynamic = false;
+        return alloc_graph_state(s);
+    }
+    /* materialize: shapes into the graph, folded values become constants */
+    bool *stepped = er_calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(bool));
+    if (!stepped) return er_fail(ER_ERR_NOMEM, "out of memory optimizing the graph");
+    for (int i = 0; i < s->n_steps; i++) stepped[s->steps[i].node] = true;
+    er_status st = ER_OK;
+    for (int v = 0; v < g->n_values && st == ER_OK; v++) {
+        er_value *val = &g->values[v];
+        er_tensor *t = &s->t[v];
+        if (s->kind[v] == V_UNKNOWN) continue;
+        val->dtype = t->dtype;
+        val->rank = t->rank;
+        for (int k = 0; k < t->rank; k++) {
+            val->dims[k] = t->dims[k];
+            val->dim_param[k] = NULL;
+        }
+        if (s->kind[v] == V_FOLDED && (t->flags & ER_TENSOR_OWNS_DATA)) {
+            st = er_graph_own(g, t->data); /* frees the buffer itself on failure */
+            val->data = t->data;
+            val->data_bytes = er_tensor_nbytes(t);
+            val->producer = -1;
+            t->flags &= ~ER_TENSOR_OWNS_DATA;
+            if (st != ER_OK) t->data = NULL;
+        }
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!stepped[i]) g->nodes[i].op_type = NULL; /* folded away */
+    er_free(stepped);
+    /* the plan state of this walk is discarded; the arrays are rebuilt below */
+    er_free(s->t); er_free(s->kind); er_free(s->steps); er_free(s->io); er_free(s->io_off);
+    er_free(s->last_use); er_free(s->alias_of);
+    s->t = NULL; s->kind = NULL; s->steps = NULL; s->io = NULL; s->io_off = NULL;
+    s->last_use = NULL; s->alias_of = NULL;
+    s->n_steps = 0;
+    ER_TRY(st);
+    er_graph_compact(g);
+    ER_TRY(er_optimize(g, &s->opts));
+    return alloc_graph_state(s);
+}
+
+static er_status build_and_plan(er_session *s) {
+    ER_TRY(build_graph(s));
+    return plan(s);
+}
+
 /* ---- public API ----------------------------------------------------------- */
 
 void er_options_init(er_options *o) {
@@ -330,14 +444,8 @@ void er_options_init(er_options *o) {
 
 void er_session_free(er_session *s) {
     if (!s) return;
-    if (s->t && s->kind) plan_reset(s);
+    free_graph_state(s);
     er_threadpool_free(s->pool);
-    er_free(s->t);
-    er_free(s->kind);
-    er_free(s->steps);
-    er_free(s->io);
-    er_free(s->io_off);
-    er_free(s->last_use);
     er_free(s->in_dtype);
     er_free(s->in_rank);
     er_free(s->in_dims);
@@ -347,7 +455,7 @@ void er_session_free(er_session *s) {
 static er_status bind_declared_shapes(er_session *s, const er_options *o) {
     const er_graph *g = s->g;
     for (int i = 0; i < g->n_inputs; i++) {
-        const er_value *v = &g->values[g->inputs[i]];
+        const er_value *v = &s->model->graph->values[g->inputs[i]]; /* as declared */
         if (!er_dtype_supported(v->dtype))
             return er_fail(ER_ERR_UNSUPPORTED, "%s: input '%s' has no supported dtype (%s)",
                            s->model->path, v->name, er_dtype_name(v->dtype));
@@ -398,45 +506,25 @@ er_status er_session_create(const er_model *m, const er_options *opts, er_sessio
     if (o.symbolic_dim_default < 0)
         return er_fail(ER_ERR_INVALID_ARG, "symbolic_dim_default %lld is negative",
                        (long long)o.symbolic_dim_default);
-    const er_graph *g = m->graph;
     er_session *s = er_calloc(1, sizeof *s);
     if (!s) return er_fail(ER_ERR_NOMEM, "out of memory creating a session");
     s->model = m;
-    s->g = g;
+    s->g = m->graph;
     s->opts = o;
-    size_t nv = (size_t)(g->n_values ? g->n_values : 1), nn = (size_t)(g->n_nodes ? g->n_nodes : 1);
-    size_t n_io = 0;
-    for (int i = 0; i < g->n_nodes; i++) n_io += (size_t)g->nodes[i].n_in + (size_t)g->nodes[i].n_out;
-    size_t ni = (size_t)(g->n_inputs ? g->n_inputs : 1);
-    s->t = er_calloc(nv, sizeof *s->t);
-    s->kind = er_calloc(nv, 1);
-    s->steps = er_calloc(nn, sizeof *s->steps);
-    s->io = er_calloc(n_io ? n_io : 1, sizeof *s->io);
-    s->io_off = er_calloc(nn, sizeof *s->io_off);
-    s->last_use = er_calloc(nv, sizeof *s->last_use);
+    size_t ni = (size_t)(m->graph->n_inputs ? m->graph->n_inputs : 1);
     s->in_dtype = er_calloc(ni, sizeof *s->in_dtype);
     s->in_rank = er_calloc(ni, sizeof *s->in_rank);
     s->in_dims = er_calloc(ni, sizeof *s->in_dims);
     er_status st = ER_OK;
-    if (!s->t || !s->kind || !s->steps || !s->io || !s->io_off || !s->last_use || !s->in_dtype ||
-        !s->in_rank || !s->in_dims) {
+    if (!s->in_dtype || !s->in_rank || !s->in_dims) {
         st = er_fail(ER_ERR_NOMEM, "out of memory creating a session");
         goto fail;
     }
-    size_t off = 0;
-    for (int i = 0; i < g->n_nodes; i++) {
-        s->io_off[i] = off;
-        off += (size_t)g->nodes[i].n_in + (size_t)g->nodes[i].n_out;
-    }
-    for (int v = 0; v < g->n_values; v++) s->last_use[v] = -1;
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int k = 0; k < g->nodes[i].n_in; k++)
-            if (g->nodes[i].in[k] >= 0) s->last_use[g->nodes[i].in[k]] = i;
     if (o.threads <= 0) o.threads = er_cpu_count();
     s->opts.threads = o.threads;
     if (o.threads > 1 && (st = er_threadpool_create(o.threads, &s->pool)) != ER_OK) goto fail;
     if ((st = bind_declared_shapes(s, &o)) != ER_OK) goto fail;
-    if ((st = plan(s)) != ER_OK) goto fail;
+    if ((st = build_and_plan(s)) != ER_OK) goto fail;
     *out = s;
     return ER_OK;
 fail:
@@ -465,7 +553,7 @@ er_status er_session_run(er_session *s, const er_tensor *const *inputs, er_tenso
     bool replan = false;
     for (int i = 0; i < g->n_inputs; i++) {
         const er_tensor *x = inputs[i];
-        const er_value *v = &g->values[g->inputs[i]];
+        const er_value *v = &s->model->graph->values[g->inputs[i]]; /* as declared */
         if (!x) return er_fail(ER_ERR_INVALID_ARG, "input %d ('%s') is NULL", i, v->name);
         if (x->dtype != s->in_dtype[i])
             return er_fail(ER_ERR_INVALID_ARG, "input '%s' has dtype %s, the model expects %s",
@@ -487,7 +575,7 @@ er_status er_session_run(er_session *s, const er_tensor *const *inputs, er_tenso
         for (int k = 0; k < x->rank; k++) s->in_dims[i][k] = x->dims[k];
         replan = true;
     }
-    if (replan && !s->dynamic) ER_TRY(plan(s));
+    if (replan && !s->dynamic) ER_TRY(build_and_plan(s));
     if (s->dynamic) {
         ER_TRY(run_dynamic(s, inputs));
     } else {

@@ -14,7 +14,9 @@ typedef struct er_step {
 
 struct er_session {
     const er_model *model;
-    const er_graph *g;
+    const er_graph *g;   /* what runs: own_graph, or the model's graph */
+    er_graph *own_graph; /* optimized private clone (NULL when not optimizing) */
+    int *alias_of;       /* per value: the value whose buffer it shares, or 0 = none (+1 biased) */
     er_options opts;
     er_tensor *t;        /* one runtime tensor per graph value */
     unsigned char *kind; /* V_* per value */
