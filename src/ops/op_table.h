@@ -14,6 +14,7 @@ ER_OP(asinh) /* unary.c */
 ER_OP(atan)  /* unary.c */
 ER_OP(atanh) /* unary.c */
 ER_OP(average_pool) /* pool.c */
+ER_OP(average_pool_nhwc)       /* pool_nhwc.c: edgerun domain */
 ER_OP(batch_normalization)
 ER_OP(bit_shift) /* logical.c */
 ER_OP(blackman_window)  /* window.c */
@@ -27,6 +28,7 @@ ER_OP(concat)
 ER_OP(constant)
 ER_OP(constant_of_shape)
 ER_OP(conv)
+ER_OP(conv_nhwc)               /* conv_nhwc.c: edgerun domain */
 ER_OP(conv_transpose)
 ER_OP(cos)   /* unary.c */
 ER_OP(cosh)  /* unary.c */
@@ -52,8 +54,10 @@ ER_OP(gather_nd)
 ER_OP(gelu)  /* activation.c */
 ER_OP(gemm)
 ER_OP(global_average_pool) /* pool.c */
+ER_OP(global_average_pool_nhwc) /* pool_nhwc.c: edgerun domain */
 ER_OP(global_lp_pool) /* pool.c */
 ER_OP(global_max_pool) /* pool.c */
+ER_OP(global_max_pool_nhwc)    /* pool_nhwc.c: edgerun domain */
 ER_OP(greater) /* compare.c */
 ER_OP(greater_or_equal) /* compare.c */
 ER_OP(hamming_window)  /* window.c */
@@ -76,6 +80,7 @@ ER_OP(lrn)
 ER_OP(matmul)
 ER_OP(max)   /* binary.c */
 ER_OP(max_pool) /* pool.c */
+ER_OP(max_pool_nhwc)           /* pool_nhwc.c: edgerun domain */
 ER_OP(max_unpool)
 ER_OP(mean)  /* binary.c */
 ER_OP(mean_variance_normalization)
@@ -104,6 +109,7 @@ ER_OP(reduce_min)  /* reduce.c */
 ER_OP(reduce_prod)  /* reduce.c */
 ER_OP(reduce_sum)  /* reduce.c */
 ER_OP(reduce_sum_square)  /* reduce.c */
+ER_OP(reinterpret)             /* reinterpret.c: edgerun domain */
 ER_OP(relu)  /* activation.c */
 ER_OP(reshape)
 ER_OP(resize)

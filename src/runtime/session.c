@@ -23,12 +23,13 @@
 
 #include "core/alloc.h"
 #include "core/checked_math.h"
+#include "core/cpu_features.h"
 #include "core/status.h"
 #include "core/threadpool.h"
 #include "passes/passes.h"
 #include "plan/memplan.h"
 
-enum { V_UNKNOWN = 0, V_CONST, V_FOLDED, V_INPUT, V_ARENA };
+enum { V_UNKNOWN = 0, V_CONST, V_FOLDED, V_INPUT, V_ARENA, V_ALIAS };
 
 static er_status node_fail_prefix(const er_session *s, const er_node *n, er_status st) {
     if (st != ER_ERR_NOMEM)
@@ -49,6 +50,7 @@ static void plan_reset(er_session *s) {
             er_aligned_free(s->t[v].data);
         memset(&s->t[v], 0, sizeof s->t[v]);
         s->kind[v] = V_UNKNOWN;
+        if (s->alias_of) s->alias_of[v] = 0;
     }
     er_aligned_free(s->arena);
     s->arena = NULL;
@@ -88,6 +90,7 @@ static void build_ctx(er_session *s, const er_node *n, er_op_ctx *c, er_tensor *
     c->in = io;
     c->out = io + n->n_in;
     c->pool = s->pool;
+    c->isa = (int)er_isa_effective(s->opts.force_isa);
 }
 
 /* Validates what shape() produced. */
@@ -205,6 +208,14 @@ static er_status walk(er_session *s, bool evaluate_all) {
             }
             continue;
         }
+        if ((n->op->flags & ER_OP_ALIAS) && !evaluate_all) {
+            /* shares its input's buffer: no step, no arena slot */
+            int src = n->in[0];
+            int root = s->alias_of[src] ? s->alias_of[src] - 1 : src;
+            s->alias_of[n->out[0]] = root + 1;
+            s->kind[n->out[0]] = V_ALIAS;
+            continue;
+        }
         er_step *sp = &s->steps[s->n_steps++];
         sp->node = i;
         sp->ctx = c;
@@ -212,6 +223,18 @@ static er_status walk(er_session *s, bool evaluate_all) {
             if (n->out[k] >= 0) s->kind[n->out[k]] = V_ARENA;
     }
     return ER_OK;
+}
+
+/* Points every alias at its root's buffer (after planning and whenever the
+ * graph inputs are rebound). */
+static void resolve_aliases(er_session *s) {
+    for (int v = 0; v < s->g->n_values; v++)
+        if (s->kind[v] == V_ALIAS) {
+            const er_tensor *r = &s->t[s->alias_of[v] - 1];
+            s->t[v].data = r->data;
+            s->t[v].capacity_bytes = r->capacity_bytes;
+            s->t[v].flags = 0;
+        }
 }
 
 static er_status plan_arena(er_session *s) {
@@ -248,9 +271,14 @@ static er_status plan_arena(er_session *s) {
         const er_node *n = &g->nodes[s->steps[i].node];
         for (int k = 0; k < n->n_in; k++) {
             int v = n->in[k];
-            if (v >= 0 && req_of[v] >= 0 && req[req_of[v]].last < i) req[req_of[v]].last = i;
+            if (v < 0) continue;
+            if (s->kind[v] == V_ALIAS) v = s->alias_of[v] - 1; /* reading an alias reads its root */
+            if (req_of[v] >= 0 && req[req_of[v]].last < i) req[req_of[v]].last = i;
         }
     }
+    for (int v = 0; v < g->n_values; v++) /* an aliased graph output keeps its root alive */
+        if (s->kind[v] == V_ALIAS && g->values[v].is_output && req_of[s->alias_of[v] - 1] >= 0)
+            req[req_of[s->alias_of[v] - 1]].last = s->n_steps;
     int *scratch_req = er_malloc(sizeof(int) * (size_t)(s->n_steps ? s->n_steps : 1));
     if (!scratch_req) {
         er_free(req);
@@ -285,6 +313,7 @@ static er_status plan_arena(er_session *s) {
         for (int i = 0; i < s->n_steps; i++)
             if (scratch_req[i] >= 0)
                 s->steps[i].ctx.scratch = (char *)s->arena + req[scratch_req[i]].offset;
+        resolve_aliases(s);
     }
     er_free(scratch_req);
     er_free(req);
@@ -391,6 +420,10 @@ static er_status build_graph(er_session *s) {
     bool *stepped = er_calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(bool));
     if (!stepped) return er_fail(ER_ERR_NOMEM, "out of memory optimizing the graph");
     for (int i = 0; i < s->n_steps; i++) stepped[s->steps[i].node] = true;
+    for (int i = 0; i < g->n_nodes; i++) /* alias nodes are kept, not folded */
+        if (g->nodes[i].n_out > 0 && g->nodes[i].out[0] >= 0 &&
+            s->kind[g->nodes[i].out[0]] == V_ALIAS)
+            stepped[i] = true;
     er_status st = ER_OK;
     for (int v = 0; v < g->n_values && st == ER_OK; v++) {
         er_value *val = &g->values[v];
@@ -584,6 +617,7 @@ er_status er_session_run(er_session *s, const er_tensor *const *inputs, er_tenso
             t->data = inputs[i]->data;
             t->capacity_bytes = er_tensor_nbytes(inputs[i]);
         }
+        if (g->n_inputs) resolve_aliases(s);
         for (int i = 0; i < s->n_steps; i++) {
             er_step *sp = &s->steps[i];
             const er_node *n = &g->nodes[sp->node];
