@@ -38,6 +38,7 @@ typedef struct {
     unsigned char *tag;
     int *to_nhwc, *to_plain; /* cached conversions per value, -1 = none */
     int cap_values;
+    bool *handled; /* per original node: already rewritten by a pattern */
 } lay;
 
 static er_status grow_values(lay *L) {
@@ -145,6 +146,8 @@ static er_status convert(lay *L, int v, int want, int *out) {
     return ER_OK;
 }
 
+static int index_of_node(const er_graph *g, const er_node *n) { return (int)(n - g->nodes); }
+
 static bool is_4d(const er_graph *g, int v) { return v >= 0 && g->values[v].rank == 4; }
 
 static bool op_in(const char *op, const char *const *list) {
@@ -235,6 +238,160 @@ static er_status elementwise(lay *L, er_node *n, bool *ok) {
     return ER_OK;
 }
 
+/* A new int64 constant holding the given values. */
+static er_status int_const(lay *L, const char *hint, int n, const int64_t *v, int *out) {
+    int id;
+    ER_TRY(er_graph_new_value(L->g, hint, &id));
+    ER_TRY(grow_values(L));
+    int64_t dims[1] = {n};
+    int64_t *d;
+    ER_TRY(er_graph_set_const(L->g, id, ER_I64, 1, dims, (void **)&d));
+    memcpy(d, v, sizeof(int64_t) * (size_t)n);
+    *out = id;
+    return ER_OK;
+}
+
+/* Reads a constant int list (int32/int64) of at most 8 values. */
+static bool const_ints(const er_graph *g, int v, int64_t *out, int *n) {
+    if (v < 0 || !er_pass_is_const(g, v)) return false;
+    const er_value *x = &g->values[v];
+    size_t cnt = er_shape_count(x->rank, x->dims);
+    if ((x->dtype != ER_I64 && x->dtype != ER_I32) || x->rank > 1 || cnt > 8) return false;
+    for (size_t i = 0; i < cnt; i++) out[i] = er_load_i64(x->data, x->dtype, i);
+    *n = (int)cnt;
+    return true;
+}
+
+/* Slice of an NHWC value: remap the axes (inputs from opset 10, attributes
+ * before). */
+static er_status slice_nhwc(lay *L, er_node *n, bool *ok) {
+    er_graph *g = L->g;
+    *ok = false;
+    int64_t axes[8];
+    int na = 0;
+    if (n->opset < 10) {
+        const int64_t *a, *st;
+        int ns = er_attr_ints(n, "starts", &st);
+        na = er_attr_ints(n, "axes", &a);
+        if (na < 0) {
+            for (int i = 0; i < ns && i < 8; i++) axes[i] = i;
+            na = ns < 8 ? ns : 8;
+        } else {
+            if (na > 8) return ER_OK;
+            memcpy(axes, a, sizeof(int64_t) * (size_t)na);
+        }
+        for (int i = 0; i < na; i++) axes[i] = remap_axis(axes[i]);
+        ER_TRY(er_node_set_attr_ints(g, n, "axes", na, axes));
+    } else {
+        int64_t starts[8];
+        int ns;
+        if (!const_ints(g, n->in[1], starts, &ns)) return ER_OK;
+        if (n->n_in > 3 && n->in[3] >= 0) {
+            if (!const_ints(g, n->in[3], axes, &na) || na != ns) return ER_OK;
+        } else {
+            for (int i = 0; i < ns; i++) axes[i] = i;
+            na = ns;
+        }
+        for (int i = 0; i < na; i++) axes[i] = remap_axis(axes[i]);
+        ER_TRY(er_node_resize_inputs(g, n, n->n_in > 4 ? n->n_in : 4));
+        ER_TRY(int_const(L, "slice_axes_nhwc", na, axes, &n->in[3]));
+    }
+    set_out_nhwc(L, n->out[0]);
+    *ok = true;
+    return ER_OK;
+}
+
+/* ReduceMean/Sum/Max/Min of an NHWC value along constant axes. keepdims=1
+ * stays NHWC; keepdims=0 works when the kept axes are stored in their
+ * logical order (e.g. reducing H and W leaves [N, C] either way). */
+static er_status reduce_nhwc(lay *L, er_node *n, bool *ok) {
+    er_graph *g = L->g;
+    *ok = false;
+    bool from_input = n->opset >= (strcmp(n->op_type, "ReduceSum") == 0 ? 13 : 18);
+    int64_t axes[8];
+    int na = 0;
+    if (from_input) {
+        if (n->n_in < 2 || !const_ints(g, n->in[1], axes, &na)) return ER_OK;
+    } else {
+        const int64_t *a;
+        na = er_attr_ints(n, "axes", &a);
+        if (na <= 0 || na > 4) return ER_OK;
+        memcpy(axes, a, sizeof(int64_t) * (size_t)na);
+    }
+    if (na == 0) return ER_OK;
+    bool reduced[4] = {false, false, false, false};
+    for (int i = 0; i < na; i++) {
+        int64_t a = axes[i] < 0 ? axes[i] + 4 : axes[i];
+        if (a < 0 || a > 3) return ER_OK;
+        reduced[a] = true;
+        axes[i] = remap_axis(a);
+    }
+    bool keep = er_attr_int(n, "keepdims", 1) != 0;
+    if (!keep) { /* the kept axes must keep their relative order in storage */
+        int64_t last = -1;
+        for (int a = 0; a < 4; a++) {
+            if (reduced[a]) continue;
+            if (remap_axis(a) < last) return ER_OK;
+            last = remap_axis(a);
+        }
+    }
+    if (from_input) ER_TRY(int_const(L, "reduce_axes_nhwc", na, axes, &n->in[1]));
+    else ER_TRY(er_node_set_attr_ints(g, n, "axes", na, axes));
+    if (keep) set_out_nhwc(L, n->out[0]);
+    *ok = true;
+    return ER_OK;
+}
+
+/* ShuffleNet's channel shuffle on an NHWC value x (logical [N,C,H,W]):
+ *   Reshape [N,g,C/g,H,W] -> Transpose [0,2,1,3,4] -> Reshape [N,C,H,W]
+ * permutes channels inside each pixel, so in NHWC it is
+ *   Reinterpret [N,H,W,g,C/g] -> Transpose [0,1,2,4,3] -> Reinterpret [N,H,W,C]. */
+static er_status channel_shuffle(lay *L, er_node *r1, int r1_index, bool *ok) {
+    er_graph *g = L->g;
+    *ok = false;
+    int x = r1->in[0];
+    const er_value *xv = &g->values[x], *r1v = &g->values[r1->out[0]];
+    if (r1v->rank != 5) return ER_OK;
+    int64_t l[4];
+    nhwc_to_nchw_dims(xv->dims, l);
+    int64_t grp = r1v->dims[1];
+    if (r1v->dims[0] != l[0] || grp * r1v->dims[2] != l[1] || r1v->dims[3] != l[2] ||
+        r1v->dims[4] != l[3])
+        return ER_OK;
+    er_node *tr = er_pass_sole_consumer(g, r1->out[0]);
+    if (!tr || !tr->op_type || tr->domain[0] || strcmp(tr->op_type, "Transpose") != 0) return ER_OK;
+    const int64_t *perm;
+    static const int64_t shuffle[5] = {0, 2, 1, 3, 4};
+    if (er_attr_ints(tr, "perm", &perm) != 5 || memcmp(perm, shuffle, sizeof shuffle) != 0)
+        return ER_OK;
+    er_node *r2 = er_pass_sole_consumer(g, tr->out[0]);
+    if (!r2 || !r2->op_type || r2->domain[0] || strcmp(r2->op_type, "Reshape") != 0) return ER_OK;
+    const er_value *r2v = &g->values[r2->out[0]];
+    if (!er_shape_equal(r2v->rank, r2v->dims, 4, l)) return ER_OK;
+    int64_t d1[5] = {xv->dims[0], xv->dims[1], xv->dims[2], grp, l[1] / grp};
+    int64_t d2[5] = {d1[0], d1[1], d1[2], d1[4], d1[3]};
+    int64_t p2[5] = {0, 1, 2, 4, 3};
+    r1->op_type = "Reinterpret";
+    r1->domain = "edgerun";
+    r1->op = er_op_find(r1->op_type, r1->domain);
+    r1->n_in = 1;
+    ER_TRY(er_node_set_attr_ints(g, r1, "shape", 5, d1));
+    memcpy(g->values[r1->out[0]].dims, d1, sizeof d1);
+    ER_TRY(er_node_set_attr_ints(g, tr, "perm", 5, p2));
+    memcpy(g->values[tr->out[0]].dims, d2, sizeof d2);
+    r2->op_type = "Reinterpret";
+    r2->domain = "edgerun";
+    r2->op = er_op_find(r2->op_type, r2->domain);
+    r2->n_in = 1;
+    ER_TRY(er_node_set_attr_ints(g, r2, "shape", 4, xv->dims));
+    set_out_nhwc(L, r2->out[0]);
+    L->handled[index_of_node(g, tr)] = true;
+    L->handled[index_of_node(g, r2)] = true;
+    (void)r1_index;
+    *ok = true;
+    return ER_OK;
+}
+
 static er_status visit(lay *L, er_node *n) {
     er_graph *g = L->g;
     const char *op = n->op_type;
@@ -279,6 +436,22 @@ static er_status visit(lay *L, er_node *n) {
             set_out_nhwc(L, n->out[0]);
             return emit(L, n);
         }
+    }
+    if (dflt && strcmp(op, "Slice") == 0 && x >= 0 && L->tag[x] == NHWC) {
+        bool ok;
+        ER_TRY(slice_nhwc(L, n, &ok));
+        if (ok) return emit(L, n);
+    }
+    static const char *const reduces[] = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", NULL};
+    if (dflt && op_in(op, reduces) && x >= 0 && L->tag[x] == NHWC) {
+        bool ok;
+        ER_TRY(reduce_nhwc(L, n, &ok));
+        if (ok) return emit(L, n);
+    }
+    if (dflt && strcmp(op, "Reshape") == 0 && x >= 0 && L->tag[x] == NHWC) {
+        bool ok;
+        ER_TRY(channel_shuffle(L, n, 0, &ok));
+        if (ok) return emit(L, n);
     }
     if (dflt && strcmp(op, "Split") == 0 && x >= 0 && L->tag[x] == NHWC) {
         ER_TRY(er_node_set_attr_int(g, n, "axis", remap_axis(er_attr_int(n, "axis", 0))));
@@ -326,10 +499,13 @@ er_status er_pass_layout_nhwc(er_graph *g) {
     memset(&L, 0, sizeof L);
     L.g = g;
     er_status st = grow_values(&L);
+    L.handled = er_calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(bool));
+    if (!L.handled) st = er_fail(ER_ERR_NOMEM, "out of memory in the layout pass");
     for (int i = 0; st == ER_OK && i < g->n_nodes; i++) {
         er_node n = g->nodes[i];
         if (!n.op_type) continue;
-        st = visit(&L, &n);
+        /* nodes a pattern already rewrote keep their new form */
+        st = L.handled[i] ? emit(&L, &g->nodes[i]) : visit(&L, &n);
     }
     /* graph outputs leave in their ONNX layout: the producer writes a new
      * NHWC value and a conversion writes the output name */
@@ -372,6 +548,7 @@ er_status er_pass_layout_nhwc(er_graph *g) {
         er_graph_compact(g);
     }
     er_free(L.nodes);
+    er_free(L.handled);
     er_free(L.tag);
     er_free(L.to_nhwc);
     er_free(L.to_plain);
