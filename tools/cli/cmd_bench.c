@@ -16,6 +16,7 @@ static void usage(FILE *f) {
                "  --threads N  intra-op threads (default 1; 0 = one per core)\n"
                "  --runs N     timed inferences (default 50)\n"
                "  --warmup N   untimed inferences before timing (default 5)\n"
+               "  --no-optimize  run the graph as imported (passes off)\n"
                "  --json       one JSON object: model, threads, load_ms, session_ms,\n"
                "               first_run_ms, min_ms, median_ms, p90_ms, p99_ms, runs_per_s,\n"
                "               peak_rss_bytes, arena_bytes\n");
@@ -24,7 +25,7 @@ static void usage(FILE *f) {
 int cmd_bench(int argc, char **argv) {
     const char *path = NULL;
     long threads = 1, runs = 50, warmup = 5;
-    int json = 0;
+    int json = 0, optimize = 1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -37,6 +38,8 @@ int cmd_bench(int argc, char **argv) {
             if (!cli_int_arg("bench", "--warmup", argv[++i], 0, 10000000, &warmup)) return 2;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
+        } else if (strcmp(argv[i], "--no-optimize") == 0) {
+            optimize = 0;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "edgerun bench: unknown or incomplete option '%s'\n", argv[i]);
             usage(stderr);
@@ -63,6 +66,7 @@ int cmd_bench(int argc, char **argv) {
     er_options o;
     er_options_init(&o);
     o.threads = (int)threads;
+    o.optimize = optimize;
     if (er_session_create(m, &o, &s) != ER_OK) {
         cli_fail("bench");
         goto done;

@@ -10,7 +10,8 @@
 #include "runtime/session.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: edgerun run MODEL [-i [NAME=]FILE.npy ...] [-o OUTDIR] [--seed N]\n\n"
+    fprintf(f, "usage: edgerun run MODEL [-i [NAME=]FILE.npy ...] [-o OUTDIR] [--seed N]\n"
+               "                   [--no-optimize]\n\n"
                "Runs one inference. Inputs are .npy files, given by input name or in model\n"
                "order; inputs not given get a seeded random tensor of the planned shape\n"
                "(floats uniform in [0,1), integers in [0,10)). Each output is written as\n"
@@ -61,6 +62,7 @@ int cmd_run(int argc, char **argv) {
     const char *in_spec[64];
     int n_spec = 0;
     uint64_t seed = 0;
+    int optimize = 1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -73,6 +75,8 @@ int cmd_run(int argc, char **argv) {
             in_spec[n_spec++] = argv[++i];
         } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
             outdir = argv[++i];
+        } else if (strcmp(argv[i], "--no-optimize") == 0) {
+            optimize = 0;
         } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
             seed = strtoull(argv[++i], NULL, 10);
         } else if (argv[i][0] == '-') {
@@ -148,6 +152,7 @@ int cmd_run(int argc, char **argv) {
             for (int k = 0; k < ranks[i]; k++) dimbuf[i][k] = er_tensor_dim(in[i], k);
         }
     }
+    o.optimize = optimize;
     o.n_input_shapes = n_in;
     o.input_ranks = ranks;
     o.input_dims = dims;
