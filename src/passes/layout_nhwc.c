@@ -12,7 +12,8 @@
  *   Conv (2-D, float32, constant weights) -> edgerun::ConvNhwc, NHWC in/out;
  *   MaxPool/AveragePool/GlobalAverage/MaxPool (2-D float32) -> *Nhwc ops;
  *   elementwise ops keep the tag of their NHWC inputs (constant operands
- *     are permuted once; other plain operands force PLAIN);
+ *     are permuted once, plain 4-D operands converted; other operand ranks
+ *     force PLAIN);
  *   Concat/Split along an axis keep NHWC with the axis remapped;
  *   Transpose NCHW<->NHWC whose input already has the wanted storage order
  *     becomes a free Reinterpret (this is how TFLite graphs, which wrap
@@ -221,12 +222,17 @@ static er_status elementwise(lay *L, er_node *n, bool *ok) {
         int v = n->in[k];
         if (v < 0) continue;
         if (L->tag[v] == NHWC) any = true;
-        else if (!er_pass_is_const(g, v) || g->values[v].rank > 4) return ER_OK;
+        else if (g->values[v].rank > 4) return ER_OK;
+        else if (!er_pass_is_const(g, v) && g->values[v].rank != 4) return ER_OK;
     }
     if (!any || g->values[n->out[0]].rank != 4) return ER_OK;
     for (int k = 0; k < n->n_in; k++) {
         int v = n->in[k];
         if (v < 0 || L->tag[v] == NHWC) continue;
+        if (!er_pass_is_const(g, v)) { /* a plain 4-D operand joins NHWC */
+            ER_TRY(convert(L, v, NHWC, &n->in[k]));
+            continue;
+        }
         /* Clip's min/max and other scalars broadcast the same either way */
         if (er_shape_count(g->values[v].rank, g->values[v].dims) == 1 && g->values[v].rank <= 1)
             continue;
