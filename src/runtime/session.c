@@ -608,7 +608,10 @@ er_status er_session_run(er_session *s, const er_tensor *const *inputs, er_tenso
         for (int k = 0; k < x->rank; k++) s->in_dims[i][k] = x->dims[k];
         replan = true;
     }
-    if (replan && !s->dynamic) ER_TRY(build_and_plan(s));
+    if (replan && !s->dynamic) {
+        ER_TRY(build_and_plan(s));
+        g = s->g; /* the previous plan's graph is gone */
+    }
     if (s->dynamic) {
         ER_TRY(run_dynamic(s, inputs));
     } else {
