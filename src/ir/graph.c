@@ -367,8 +367,8 @@ er_status er_graph_clone(const er_graph *src, er_graph **out) {
     g->inputs = er_pool_array(g->pool, (size_t)(src->n_inputs + 1), sizeof(int));
     g->outputs = er_pool_array(g->pool, (size_t)(src->n_outputs + 1), sizeof(int));
     if (!g->inputs || !g->outputs) goto nomem;
-    memcpy(g->inputs, src->inputs, sizeof(int) * (size_t)src->n_inputs);
-    memcpy(g->outputs, src->outputs, sizeof(int) * (size_t)src->n_outputs);
+    if (src->n_inputs) memcpy(g->inputs, src->inputs, sizeof(int) * (size_t)src->n_inputs);
+    if (src->n_outputs) memcpy(g->outputs, src->outputs, sizeof(int) * (size_t)src->n_outputs);
     g->n_inputs = src->n_inputs;
     g->n_outputs = src->n_outputs;
     if (src->hash_cap) {
