@@ -27,6 +27,9 @@ er_status er_pass_fuse_batchnorm(er_graph *g);
 er_status er_pass_layout_nhwc(er_graph *g);
 /* Residual Add and activations into ConvNhwc epilogues (fuse_activation.c). */
 er_status er_pass_fuse_activation(er_graph *g);
+/* Reshape/Flatten/Squeeze/Unsqueeze become free Reinterprets; Transpose
+ * pairs compose (cancel_reshapes.c). */
+er_status er_pass_cancel_reshapes(er_graph *g);
 /* Removes nodes none of whose outputs is read or is a graph output. */
 er_status er_pass_dead_nodes(er_graph *g);
 

@@ -17,6 +17,7 @@ static const pass_entry k_passes[] = {
     {"fuse_batchnorm", er_pass_fuse_batchnorm},
     {"layout_nhwc", er_pass_layout_nhwc},
     {"fuse_activation", er_pass_fuse_activation},
+    {"cancel_reshapes", er_pass_cancel_reshapes},
     {"dead_nodes", er_pass_dead_nodes},
 };
 

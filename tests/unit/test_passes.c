@@ -323,3 +323,34 @@ TEST(pass_layout_channel_shuffle) {
     er_session_free(s);
     er_model_free(m);
 }
+
+TEST(pass_reshapes_become_free_views_and_transposes_compose) {
+    mb b;
+    mb_init(&b);
+    int64_t xd[3] = {2, 3, 4}, sd[1] = {2}, shape[2] = {6, 4};
+    mb_input(&b, "x", ER_F32, 3, xd);
+    mb_node(&b, "Exp", "exp", MB_IO("x"), MB_IO("e"), NULL);
+    mb_const(&b, "shape", ER_I64, 1, sd, shape);
+    mb_node(&b, "Reshape", "r", MB_IO("e", "shape"), MB_IO("r"), NULL);
+    mb_node(&b, "Flatten", "f", MB_IO("r"), MB_IO("f"), NULL);
+    pbw p1 = {0}, p2 = {0};
+    int64_t a[2] = {1, 0};
+    onnx_attr_ints(&p1, "perm", 2, a);
+    onnx_attr_ints(&p2, "perm", 2, a);
+    mb_node(&b, "Transpose", "t1", MB_IO("f"), MB_IO("t1"), &p1);
+    mb_node(&b, "Transpose", "t2", MB_IO("t1"), MB_IO("t2"), &p2);
+    mb_node(&b, "Neg", "neg", MB_IO("t2"), MB_IO("y"), NULL);
+    pbw_free(&p1);
+    pbw_free(&p2);
+    mb_output(&b, "y");
+    er_model *m = mb_load(&b, 13);
+    er_session *s = optimized(m);
+    CHECK(s);
+    CHECK_EQ_INT(count_op(s, "Reshape"), 0);
+    CHECK_EQ_INT(count_op(s, "Flatten"), 0);
+    CHECK_EQ_INT(count_op(s, "Transpose"), 0);
+    CHECK_EQ_INT(count_op(s, "Reinterpret"), 1);
+    CHECK(mb_compare_optimized(m, 12) == 0);
+    er_session_free(s);
+    er_model_free(m);
+}
