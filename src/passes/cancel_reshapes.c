@@ -39,11 +39,6 @@ er_status er_pass_cancel_reshapes(er_graph *g) {
                 ER_TRY(to_reinterpret(g, n));
                 break;
             }
-        /* a reinterpret of a reinterpret reads the original directly */
-        if (n->op_type && strcmp(n->op_type, "Reinterpret") == 0) {
-            er_node *p = er_pass_producer(g, n->in[0]);
-            if (p && strcmp(p->op_type, "Reinterpret") == 0) n->in[0] = p->in[0];
-        }
         if (is(n, "Transpose")) {
             er_node *p = er_pass_producer(g, n->in[0]);
             if (!is(p, "Transpose")) continue;
@@ -67,6 +62,11 @@ er_status er_pass_cancel_reshapes(er_graph *g) {
                 ER_TRY(er_node_set_attr_ints(g, n, "perm", rank, comp));
             }
         next:;
+        }
+        /* a reinterpret of a reinterpret reads the original directly */
+        if (n->op_type && strcmp(n->op_type, "Reinterpret") == 0) {
+            er_node *p = er_pass_producer(g, n->in[0]);
+            if (p && strcmp(p->op_type, "Reinterpret") == 0) n->in[0] = p->in[0];
         }
     }
     return ER_OK;
