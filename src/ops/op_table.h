@@ -33,6 +33,7 @@ ER_OP(conv_transpose)
 ER_OP(cos)   /* unary.c */
 ER_OP(cosh)  /* unary.c */
 ER_OP(cum_sum)  /* cumsum.c */
+ER_OP(dense)                   /* dense.c: edgerun domain */
 ER_OP(depth_to_space)
 ER_OP(dequantize_linear)  /* quantize.c */
 ER_OP(det)

@@ -1,6 +1,7 @@
 /* fuse_activation.c - moves what follows a convolution into its epilogue,
  * so the output is written once, already final:
  *   ConvNhwc -> Add(y, z)              residual: y = conv + b + z
+ *   (Dense takes the activations below, not residuals)
  *   ConvNhwc -> Relu | Clip(const) | LeakyRelu | Sigmoid | HardSigmoid |
  *               HardSwish | Tanh       y = act(...)
  *   ConvNhwc -> Mul(y, Sigmoid(y))     SiLU (EfficientNet's Swish)
@@ -134,11 +135,13 @@ static er_status try_activation(er_graph *g, er_node *conv) {
 er_status er_pass_fuse_activation(er_graph *g) {
     for (int i = 0; i < g->n_nodes; i++) {
         er_node *conv = &g->nodes[i];
-        if (!conv->op_type || strcmp(conv->domain, "edgerun") != 0 ||
-            strcmp(conv->op_type, "ConvNhwc") != 0)
-            continue;
-        ER_TRY(try_residual(g, conv));
-        ER_TRY(try_activation(g, conv));
+        if (!conv->op_type || strcmp(conv->domain, "edgerun") != 0) continue;
+        if (strcmp(conv->op_type, "ConvNhwc") == 0) {
+            ER_TRY(try_residual(g, conv));
+            ER_TRY(try_activation(g, conv));
+        } else if (strcmp(conv->op_type, "Dense") == 0) {
+            ER_TRY(try_activation(g, conv));
+        }
     }
     return ER_OK;
 }

@@ -16,6 +16,7 @@ static const pass_entry k_passes[] = {
     {"eliminate_identity", er_pass_eliminate_identity},
     {"fuse_batchnorm", er_pass_fuse_batchnorm},
     {"layout_nhwc", er_pass_layout_nhwc},
+    {"fuse_gemm", er_pass_fuse_gemm},
     {"fuse_activation", er_pass_fuse_activation},
     {"cancel_reshapes", er_pass_cancel_reshapes},
     {"dead_nodes", er_pass_dead_nodes},

@@ -354,3 +354,33 @@ TEST(pass_reshapes_become_free_views_and_transposes_compose) {
     er_session_free(s);
     er_model_free(m);
 }
+
+TEST(pass_gemm_and_matmul_become_dense_with_fused_epilogue) {
+    mb b;
+    mb_init(&b);
+    int64_t xd[2] = {3, 5}, wd[2] = {4, 5}, bd[1] = {4}, w2d[2] = {4, 6}, b2d[1] = {6};
+    mb_input(&b, "x", ER_F32, 2, xd);
+    mb_const_rand(&b, "w", 2, wd, 1, -1, 1);
+    mb_const_rand(&b, "bias", 1, bd, 2, -1, 1);
+    pbw a = {0};
+    onnx_attr_int(&a, "transB", 1);
+    mb_node(&b, "Gemm", "fc1", MB_IO("x", "w", "bias"), MB_IO("h"), &a);
+    pbw_free(&a);
+    mb_node(&b, "Relu", "relu", MB_IO("h"), MB_IO("r"), NULL);
+    mb_const_rand(&b, "w2", 2, w2d, 3, -1, 1);
+    mb_const_rand(&b, "b2", 1, b2d, 4, -1, 1);
+    mb_node(&b, "MatMul", "fc2", MB_IO("r", "w2"), MB_IO("m"), NULL);
+    mb_node(&b, "Add", "add", MB_IO("m", "b2"), MB_IO("y"), NULL);
+    mb_output(&b, "y");
+    er_model *m = mb_load(&b, 13);
+    er_session *s = optimized(m);
+    CHECK(s);
+    CHECK_EQ_INT(s->g->n_nodes, 2);
+    CHECK_EQ_INT(count_op(s, "Dense"), 2);
+    CHECK(strcmp(er_attr_str(&s->g->nodes[0], "act", "none"), "relu") == 0);
+    CHECK(s->g->nodes[1].in[2] >= 0); /* the Add became the bias */
+    double d = mb_compare_optimized(m, 13);
+    CHECK_MSG(d >= 0 && d < 1e-5, "max rel diff %g", d);
+    er_session_free(s);
+    er_model_free(m);
+}
