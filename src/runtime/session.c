@@ -20,6 +20,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/checked_math.h"
@@ -30,6 +31,12 @@
 #include "plan/memplan.h"
 
 enum { V_UNKNOWN = 0, V_CONST, V_FOLDED, V_INPUT, V_ARENA, V_ALIAS };
+
+static double now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
 
 static er_status node_fail_prefix(const er_session *s, const er_node *n, er_status st) {
     if (st != ER_ERR_NOMEM)
@@ -624,9 +631,12 @@ er_status er_session_run(er_session *s, const er_tensor *const *inputs, er_tenso
         for (int i = 0; i < s->n_steps; i++) {
             er_step *sp = &s->steps[i];
             const er_node *n = &g->nodes[sp->node];
+            double t0 = s->profile ? now_ns() : 0;
             er_status st = sp->ctx.kernel ? sp->ctx.kernel(&sp->ctx) : n->op->run(&sp->ctx);
+            if (s->profile) sp->total_ns += now_ns() - t0;
             if (st != ER_OK) return node_fail_prefix(s, n, st);
         }
+        if (s->profile) s->profiled_runs++;
     }
     for (int i = 0; i < g->n_outputs; i++) outputs[i] = &s->t[g->outputs[i]];
     s->ran = true;
@@ -662,3 +672,9 @@ er_status er_session_output_info(const er_session *s, int i, er_dtype *dtype, in
 }
 
 bool er_session_is_dynamic(const er_session *s) { return s->dynamic; }
+
+void er_session_set_profiling(er_session *s, bool on) {
+    s->profile = on;
+    s->profiled_runs = 0;
+    for (int i = 0; i < s->n_steps; i++) s->steps[i].total_ns = 0;
+}

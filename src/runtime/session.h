@@ -10,6 +10,7 @@
 typedef struct er_step {
     int node;       /* index into graph->nodes */
     er_op_ctx ctx;  /* prepared context: tensors, state, scratch, kernel */
+    double total_ns; /* profiling: time spent in this step over profiled runs */
 } er_step;
 
 struct er_session {
@@ -32,7 +33,12 @@ struct er_session {
     size_t arena_bytes, naive_bytes;
     er_threadpool *pool;
     bool dynamic, planned, ran;
+    bool profile;       /* time every step (er_session_set_profiling) */
+    long profiled_runs;
 };
+
+/* Per-step timing for `edgerun profile` (resets the counters). */
+void er_session_set_profiling(er_session *s, bool on);
 
 bool er_session_is_dynamic(const er_session *s);
 
