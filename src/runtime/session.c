@@ -635,6 +635,9 @@ er_status er_session_run(er_session *s, const er_tensor *const *inputs, er_tenso
             er_status st = sp->ctx.kernel ? sp->ctx.kernel(&sp->ctx) : n->op->run(&sp->ctx);
             if (s->profile) sp->total_ns += now_ns() - t0;
             if (st != ER_OK) return node_fail_prefix(s, n, st);
+            if (s->observer)
+                for (int k = 0; k < n->n_out; k++)
+                    if (n->out[k] >= 0) s->observer(s->observer_ctx, n->out[k], &s->t[n->out[k]]);
         }
         if (s->profile) s->profiled_runs++;
     }
@@ -677,4 +680,9 @@ void er_session_set_profiling(er_session *s, bool on) {
     s->profile = on;
     s->profiled_runs = 0;
     for (int i = 0; i < s->n_steps; i++) s->steps[i].total_ns = 0;
+}
+
+void er_session_set_observer(er_session *s, er_observer_fn fn, void *ctx) {
+    s->observer = fn;
+    s->observer_ctx = ctx;
 }
