@@ -27,6 +27,7 @@ ER_OP(concat)
 ER_OP(constant)
 ER_OP(constant_of_shape)
 ER_OP(conv)
+ER_OP(conv_integer) /* conv_integer.c */
 ER_OP(conv_transpose)
 ER_OP(cos)   /* unary.c */
 ER_OP(cosh)  /* unary.c */
@@ -74,6 +75,7 @@ ER_OP(log_softmax) /* softmax.c */
 ER_OP(lp_pool) /* pool.c */
 ER_OP(lrn)
 ER_OP(matmul)
+ER_OP(matmul_integer) /* matmul_integer.c */
 ER_OP(max)   /* binary.c */
 ER_OP(max_pool) /* pool.c */
 ER_OP(max_unpool)
@@ -91,6 +93,11 @@ ER_OP(or)    /* logical.c */
 ER_OP(pad)
 ER_OP(pow)   /* binary.c */
 ER_OP(prelu)
+ER_OP(qconv) /* conv_integer.c, domain edgerun */
+ER_OP(qgemm) /* matmul_integer.c, domain edgerun */
+ER_OP(qlinear_conv) /* conv_integer.c */
+ER_OP(qlinear_matmul) /* matmul_integer.c */
+ER_OP(qmatmul) /* matmul_integer.c, domain edgerun */
 ER_OP(quantize_linear)  /* quantize.c */
 ER_OP(range)
 ER_OP(reciprocal) /* unary.c */
