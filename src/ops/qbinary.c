@@ -12,8 +12,10 @@
  *   my = QM(twice_max / (2^20 * y_scale))                 (QM: double in)
  *   sa = mbqm((a - a_zp) * 2^20, ma), sb = mbqm((b - b_zp) * 2^20, mb)
  *   y  = clamp(mbqm(sa + sb, my) + y_zp, min, max)
- * QMul (TFLite MulElementwise):
- *   y  = clamp(mbqm((a - a_zp) * (b - b_zp), QM(a_scale * b_scale / y_scale))
+ * QMul (TFLite MulElementwise, with the product pre-shifted for a single
+ * rounding, see er_requant_pre; |product| <= 255^2 so L = 15):
+ *   y  = clamp(mbqm((a - a_zp) * (b - b_zp) * 2^15,
+ *                   er_prescale_multiplier(a_scale * b_scale / y_scale, 15))
  *              + y_zp, min, max)
  * |a - a_zp| <= 255, so (a - a_zp) * 2^20 < 2^28 and sa + sb cannot overflow. */
 #include "broadcast.h"
@@ -52,6 +54,7 @@ typedef struct {
 } qbin_params;
 
 #define QADD_LEFT_SHIFT 20
+#define QMUL_PRE_SHIFT 15 /* er_prescale_shift(255 * 255) */
 
 static void row_qbin(void *y, const void *const *x, const int64_t *stride, int64_t n, void *arg) {
     const qbin_params *p = arg;
@@ -64,7 +67,7 @@ static void row_qbin(void *y, const void *const *x, const int64_t *stride, int64
             int32_t sb = er_mbqm(b * (1 << QADD_LEFT_SHIFT), p->mb);
             v = er_requant(sa + sb, p->my, p->y_zp, p->lo, p->hi);
         } else {
-            v = er_requant(a * b, p->my, p->y_zp, p->lo, p->hi);
+            v = er_requant_pre(a * b, QMUL_PRE_SHIFT, p->my, p->y_zp, p->lo, p->hi);
         }
         er_qstore(y, p->y_dt, i, v);
     }
@@ -85,7 +88,7 @@ static er_status run_qbin(er_op_ctx *c, qbin_kind kind) {
         p.my = er_quantize_multiplier(twice_max /
                                       ((double)(1 << QADD_LEFT_SHIFT) * (double)ys));
     } else {
-        p.my = er_quantize_multiplier((double)as * (double)bs / (double)ys);
+        p.my = er_prescale_multiplier((double)as * (double)bs / (double)ys, QMUL_PRE_SHIFT);
     }
     const er_tensor *ab[2] = {c->in[0], c->in[3]};
     er_broadcast_rows(c->out[0], 2, ab, row_qbin, &p);

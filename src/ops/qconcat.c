@@ -8,8 +8,10 @@
  * The common-scale case - every input already quantized with Y's scale and
  * zero point, which is what a quantizer arranges - is a plain byte copy.
  * Any other input is requantized element by element with the bit-exact
- *   y = clamp(mbqm(x - x_zp, QM(x_scale / y_scale)) + y_zp)
- * (QM(1.0) makes mbqm the identity, so the copy is the same function). */
+ *   y = clamp(mbqm((x - x_zp) * 2^L, er_prescale_multiplier(x_scale / y_scale,
+ *             L)) + y_zp),  L = ER_QDIFF_SHIFT
+ * (with equal scales the multiplier is exactly 2^-L, so the copy is the
+ * same function). */
 #include <string.h>
 
 #include "data_util.h"
@@ -71,7 +73,7 @@ static er_status run_qconcat(er_op_ctx *c) {
         ER_TRY(er_qparam_read1(c, "X", i + 1, i + 2, &x_s, &x_zp));
         int64_t block = er_dims_prod(x->dims, axis, x->rank);
         bool same = x_s == y_s && x_zp == y_zp && x->dtype == y->dtype;
-        er_qmul m = er_quantize_multiplier((double)x_s / (double)y_s);
+        er_qmul m = er_prescale_multiplier((double)x_s / (double)y_s, ER_QDIFF_SHIFT);
         for (int64_t o = 0; o < outer && block; o++) {
             int64_t src = o * block, dst = o * y_block + col;
             if (same) {
@@ -80,8 +82,8 @@ static er_status run_qconcat(er_op_ctx *c) {
             }
             for (int64_t k = 0; k < block; k++)
                 er_qstore(y->data, y->dtype, dst + k,
-                          er_requant(er_qload(x->data, x->dtype, src + k) - x_zp, m, y_zp, lo,
-                                     hi));
+                          er_requant_pre(er_qload(x->data, x->dtype, src + k) - x_zp,
+                                         ER_QDIFF_SHIFT, m, y_zp, lo, hi));
         }
         col += block;
     }

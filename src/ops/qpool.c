@@ -7,17 +7,20 @@
  * count_include_pad) with pool.c's geometry: padding never contributes a
  * value and count_include_pad counts the taps inside the padded extent.
  *
- * Bit-exact definitions (QM = er_quantize_multiplier, double in):
+ * Bit-exact definitions (er_requant_pre and its pre-shift in quant_util.h;
+ * PM(real, L) = er_prescale_multiplier(real, L), all in double):
  *   average: s = sum over the window's valid taps of (x - x_zp), in int64
  *            then saturated to int32; n = the tap count (valid taps, or with
- *            count_include_pad the padded ones);
- *            y = clamp(mbqm(s, QM(x_scale / (y_scale * n))) + y_zp)
- *   max:     m = max of the valid taps' raw values;
- *            y = clamp(mbqm(m - x_zp, QM(x_scale / y_scale)) + y_zp)
- * QM(1.0) = {2^30, 1} makes mbqm the identity, so a max pool with equal
- * input and output parameters copies its maximum unchanged (the usual
- * case, which takes a fast path with the same result). A window holding
- * only padding averages to y_zp and maxes to X's lowest value. */
+ *            count_include_pad the padded ones); K = the most taps a window
+ *            has (prod(kernel_shape), or the plane size when global);
+ *            L = er_prescale_shift(255 * K);
+ *            y = clamp(mbqm(s * 2^L, PM(x_scale / (y_scale * n), L)) + y_zp)
+ *   max:     m = max of the valid taps' raw values, L = ER_QDIFF_SHIFT;
+ *            y = clamp(mbqm((m - x_zp) * 2^L, PM(x_scale / y_scale, L)) + y_zp)
+ * With equal scales the max's multiplier is exactly 2^-L, so a max pool
+ * with equal input and output parameters copies its maximum unchanged (the
+ * usual case, which takes a fast path with the same result). A window
+ * holding only padding averages to y_zp and maxes to X's lowest value. */
 #include <string.h>
 
 #include "op.h"
@@ -69,6 +72,7 @@ typedef struct {
     er_dtype x_dt, y_dt;
     float x_s, y_s;
     int32_t x_zp, y_zp, lo, hi;
+    int pre_shift; /* average: L */
     /* average: multiplier for the tap count last used (counts repeat) */
     int64_t last_n;
     er_qmul last_mul;
@@ -89,10 +93,11 @@ static int32_t average_out(qpool_params *p, int64_t sum, int64_t n) {
     if (n <= 0) return p->y_zp;
     if (n != p->last_n) {
         p->last_n = n;
-        p->last_mul = er_quantize_multiplier((double)p->x_s / ((double)p->y_s * (double)n));
+        p->last_mul = er_prescale_multiplier((double)p->x_s / ((double)p->y_s * (double)n),
+                                             p->pre_shift);
     }
     int32_t s = (int32_t)(sum > INT32_MAX ? INT32_MAX : sum < INT32_MIN ? INT32_MIN : sum);
-    return er_requant(s, p->last_mul, p->y_zp, p->lo, p->hi);
+    return er_requant_pre(s, p->pre_shift, p->last_mul, p->y_zp, p->lo, p->hi);
 }
 
 static er_status run_window(er_op_ctx *c, qpool_kind kind) {
@@ -103,13 +108,15 @@ static er_status run_window(er_op_ctx *c, qpool_kind kind) {
     ER_TRY(read_params(c, &p));
     const er_tensor *x = c->in[0];
     void *y = c->out[0]->data;
-    er_qmul max_mul = er_quantize_multiplier((double)p.x_s / (double)p.y_s);
+    er_qmul max_mul = er_prescale_multiplier((double)p.x_s / (double)p.y_s, ER_QDIFF_SHIFT);
     bool same = p.x_s == p.y_s && p.x_zp == p.y_zp && p.x_dt == p.y_dt;
     int32_t x_lo, x_hi;
     er_qdtype_range(p.x_dt, &x_lo, &x_hi);
     int n = w.n, last = n - 1;
     int64_t in_size = er_window_in_size(&w), out_size = er_window_out_size(&w);
-    int64_t planes = x->dims[0] * x->dims[1];
+    int64_t planes = x->dims[0] * x->dims[1], taps = 1;
+    for (int i = 0; i < n; i++) taps = taps > INT32_MAX ? taps : taps * w.kernel[i];
+    p.pre_shift = er_prescale_shift(taps > INT32_MAX / 255 ? INT64_MAX : 255 * taps);
     int64_t rs[ER_WIN_MAX_DIMS];
     rs[last] = 1;
     for (int i = last - 1; i >= 0; i--) rs[i] = rs[i + 1] * w.in[i + 1];
@@ -152,7 +159,8 @@ static er_status run_window(er_op_ctx *c, qpool_kind kind) {
             }
             int32_t out;
             if (kind == QP_AVG) out = average_out(&p, sum, count_pad ? padded : valid);
-            else out = same ? mx : er_requant(mx - p.x_zp, max_mul, p.y_zp, p.lo, p.hi);
+            else out = same ? mx : er_requant_pre(mx - p.x_zp, ER_QDIFF_SHIFT, max_mul, p.y_zp,
+                                                  p.lo, p.hi);
             er_qstore(y, p.y_dt, yb + q, out);
             for (int i = last; i >= 0; i--) {
                 if (++o[i] < w.out[i]) break;
@@ -184,6 +192,7 @@ static er_status run_global(er_op_ctx *c) {
     const er_tensor *x = c->in[0];
     int64_t planes = x->dims[0] * x->dims[1], size = 1;
     for (int i = 2; i < x->rank; i++) size *= x->dims[i];
+    p.pre_shift = er_prescale_shift(size > INT32_MAX / 255 ? INT64_MAX : 255 * size);
     for (int64_t pl = 0; pl < planes; pl++) {
         int64_t sum = 0;
         if (p.x_dt == ER_U8) {

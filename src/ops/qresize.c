@@ -12,12 +12,15 @@
  * in), output coordinate o maps to x = transform(o) in double as ONNX
  * Resize does (scale = out / in when sizes are given). nearest picks one
  * input index (rounded per nearest_mode, clamped to [0, in)); linear takes
- * i0 = floor(x), weights w1 = lrint((x - i0) * 2^11), w0 = 2^11 - w1 on
- * indices i0, i0 + 1 clamped to [0, in) (edges repeat). At most two axes may
- * be linear, so the weight products stay <= 2^22 and
- *   acc = sum over taps of w * (x - x_zp)              (|acc| < 2^30)
- *   y   = clamp(mbqm(acc, QM(x_scale / (y_scale * 2^(11 * L)))) + y_zp)
- * with L the number of linear axes (QM = er_quantize_multiplier). */
+ * i0 = floor(x), weights w1 = lrint((x - i0) * 2^B), w0 = 2^B - w1 on indices
+ * i0, i0 + 1 clamped to [0, in) (edges repeat). With L linear axes that
+ * change, B = 11 for L <= 2, 7 for L = 3, 5 for L = 4 (more: unsupported),
+ * so weight products stay <= 2^22, and
+ *   acc = sum over taps of prod(w) * (x - x_zp)        (|acc| < 2^30)
+ *   P   = er_prescale_shift(255 * 2^(B * L))
+ *   y   = clamp(mbqm(acc * 2^P, er_prescale_multiplier(x_scale /
+ *               (y_scale * 2^(B * L)), P)) + y_zp)
+ * (nearest: L = 0, acc = x - x_zp; see er_requant_pre). */
 #include <math.h>
 #include <string.h>
 
@@ -25,8 +28,7 @@
 #include "op.h"
 #include "quant_util.h"
 
-#define QR_BITS 11
-#define QR_ONE (1 << QR_BITS)
+#define QR_MAX_LINEAR 4
 
 typedef enum { CT_HALF_PIXEL, CT_PYTORCH_HALF_PIXEL, CT_ALIGN_CORNERS, CT_ASYMMETRIC } qr_ctm;
 typedef enum { NM_ROUND_PREFER_FLOOR, NM_ROUND_PREFER_CEIL, NM_FLOOR, NM_CEIL } qr_nearest;
@@ -40,6 +42,7 @@ typedef struct {
     double scale[ER_MAX_RANK];
     bool resized[ER_MAX_RANK];
     int n_linear; /* linear axes that change */
+    int bits;     /* weight fraction bits per linear axis */
 } qr_geom;
 
 static const er_dtype k_q8[] = {ER_U8, ER_I8, ER_UNDEF};
@@ -109,9 +112,10 @@ static er_status geometry(const er_op_ctx *c, qr_geom *g) {
                            (long long)g->out[a]);
         if (g->linear && g->resized[a]) g->n_linear++;
     }
-    if (g->n_linear > 2)
-        return er_fail(ER_ERR_UNSUPPORTED, "linear QResize changes %d axes; at most 2 are "
-                       "supported", g->n_linear);
+    if (g->n_linear > QR_MAX_LINEAR)
+        return er_fail(ER_ERR_UNSUPPORTED, "linear QResize changes %d axes; at most %d are "
+                       "supported", g->n_linear, QR_MAX_LINEAR);
+    g->bits = g->n_linear <= 2 ? 11 : g->n_linear == 3 ? 7 : 5;
     return ER_OK;
 }
 
@@ -172,9 +176,9 @@ static void build_axis(const qr_geom *g, int a, qr_tap *t) {
         double x = transform(g, a, o);
         if (g->linear) {
             double f = floor(x);
-            int32_t w1 = (int32_t)lrint((x - f) * QR_ONE);
-            t[o] = (qr_tap){clamp_index(f, g->in[a]), clamp_index(f + 1, g->in[a]), QR_ONE - w1,
-                            w1};
+            int32_t one = 1 << g->bits;
+            int32_t w1 = (int32_t)lrint((x - f) * one);
+            t[o] = (qr_tap){clamp_index(f, g->in[a]), clamp_index(f + 1, g->in[a]), one - w1, w1};
             continue;
         }
         double r;
@@ -207,8 +211,8 @@ static er_status run_qresize(er_op_ctx *c) {
         build_axis(&g, a, next);
         next += g.out[a];
     }
-    er_qmul m = er_quantize_multiplier((double)x_s /
-                                       ((double)y_s * ldexp(1.0, QR_BITS * g.n_linear)));
+    int wbits = g.bits * g.n_linear, pre = er_prescale_shift((int64_t)255 << wbits);
+    er_qmul m = er_prescale_multiplier((double)x_s / ((double)y_s * ldexp(1.0, wbits)), pre);
     int64_t in_stride[ER_MAX_RANK];
     int64_t s = 1;
     for (int a = g.rank - 1; a >= 0; a--) {
@@ -233,7 +237,7 @@ static er_status run_qresize(er_op_ctx *c) {
             }
             if (w) acc += w * (er_qload(x->data, x->dtype, off) - x_zp);
         }
-        er_qstore(y->data, y->dtype, (int64_t)e, er_requant((int32_t)acc, m, y_zp, lo, hi));
+        er_qstore(y->data, y->dtype, (int64_t)e, er_requant_pre((int32_t)acc, pre, m, y_zp, lo, hi));
         for (int a = g.rank - 1; a >= 0; a--) {
             if (++o[a] < g.out[a]) break;
             o[a] = 0;

@@ -26,6 +26,18 @@ er_qmul er_quantize_multiplier(double real) {
     return m;
 }
 
+int er_prescale_shift(int64_t max_abs) {
+    int shift = 0;
+    if (max_abs < 1) max_abs = 1;
+    if (max_abs > INT32_MAX) return 0;
+    while (shift < 30 && (max_abs << (shift + 1)) <= INT32_MAX) shift++;
+    return shift;
+}
+
+er_qmul er_prescale_multiplier(double real, int shift) {
+    return er_quantize_multiplier(ldexp(real, -shift));
+}
+
 int32_t er_requant_float(int32_t acc, float scale, int32_t zp, int32_t lo, int32_t hi) {
     float v = rintf((float)acc * scale);
     /* compare in float: v may be far outside int32 */

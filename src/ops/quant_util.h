@@ -90,6 +90,23 @@ static inline int32_t er_requant(int32_t acc, er_qmul m, int32_t zp, int32_t lo,
     return (int32_t)(v < lo ? lo : v > hi ? hi : v);
 }
 
+/* Requantizing a small integer v (an 8-bit difference x - zp, a pool sum):
+ * mbqm rounds twice (to an integer after the doubling high multiply, then
+ * in the right shift), which costs up to one output step when v * mult is
+ * not much larger than 2^31 - TFLite's Add pre-shifts its inputs by 2^20
+ * for this reason. er_requant_pre does the same in general: with
+ * L = er_prescale_shift(max |v|) and m = er_quantize_multiplier(real / 2^L)
+ * (er_prescale_multiplier), clamp(mbqm(v * 2^L, m) + zp, lo, hi) rounds
+ * v * real once, up to 2^-L of an output step. */
+int er_prescale_shift(int64_t max_abs);
+er_qmul er_prescale_multiplier(double real, int shift);
+static inline int32_t er_requant_pre(int32_t v, int shift, er_qmul m, int32_t zp, int32_t lo,
+                                     int32_t hi) {
+    return er_requant((int32_t)((int64_t)v * ((int64_t)1 << shift)), m, zp, lo, hi);
+}
+/* The pre-shift for an 8-bit difference (|v| <= 255): 23. */
+#define ER_QDIFF_SHIFT 23
+
 /* The float epilogue of ONNX QLinearConv / QLinearMatMul:
  * clamp(rint((float)acc * scale) + zp, lo, hi), half to even. */
 int32_t er_requant_float(int32_t acc, float scale, int32_t zp, int32_t lo, int32_t hi);
