@@ -14,9 +14,9 @@
  *    mult in [2^30, 2^31) (er_quantize_multiplier = TFLite QuantizeMultiplier)
  *    and y = clamp(er_mbqm(acc, m) + zp, lo, hi), er_mbqm being TFLite's
  *    MultiplyByQuantizedMultiplier: a saturating rounding doubling high
- *    multiply (rounds half away from zero... see er_srdhm) followed by a
- *    rounding right shift (half away from zero). Pure integer arithmetic, so
- *    optimized kernels can and must match it exactly.
+ *    multiply (nearest, ties up; er_srdhm) followed by a rounding right
+ *    shift (nearest, ties away from zero; er_rdivpot). Pure integer
+ *    arithmetic, so optimized kernels can and must match it exactly.
  *
  *  - Float (ONNX QLinearConv / QLinearMatMul): y = saturate(rint((float)acc *
  *    scale_f32) + zp) with scale_f32 = x_scale * w_scale / y_scale computed in
@@ -49,10 +49,10 @@ typedef struct er_qmul {
  * saturates to mult = 2^31 - 1, shift = 30. Negative or NaN reals give 0. */
 er_qmul er_quantize_multiplier(double real);
 
-/* gemmlowp SaturatingRoundingDoublingHighMul: round(a * b / 2^31) where ties
- * of a positive product round up and ties of a negative product round down
- * (away from zero), i.e. (a*b + (a*b >= 0 ? 2^30 : 1 - 2^30)) / 2^31 with C
- * truncating division. The one overflow, a == b == INT32_MIN, gives
+/* gemmlowp SaturatingRoundingDoublingHighMul: a * b / 2^31 rounded to
+ * nearest with ties toward +infinity, i.e. floor((a*b + 2^30) / 2^31)
+ * (written (a*b + (a*b >= 0 ? 2^30 : 1 - 2^30)) / 2^31 with C's truncating
+ * division, as gemmlowp does). The one overflow, a == b == INT32_MIN, gives
  * INT32_MAX. */
 static inline int32_t er_srdhm(int32_t a, int32_t b) {
     if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
@@ -74,7 +74,9 @@ static inline int32_t er_rdivpot(int32_t x, int exponent) {
 
 /* TFLite MultiplyByQuantizedMultiplier: x * mult * 2^(shift-31), i.e.
  * er_rdivpot(er_srdhm(x << max(shift, 0), mult), max(-shift, 0)). The left
- * shift saturates to the int32 range (TFLite's overflows instead). */
+ * shift saturates to the int32 range (TFLite's overflows instead), so a
+ * saturated result keeps its sign and is at least 2^29 in magnitude: far
+ * outside every 8-bit range, which is all the epilogues need. */
 static inline int32_t er_mbqm(int32_t x, er_qmul m) {
     int left = m.shift > 0 ? m.shift : 0;
     int right = m.shift > 0 ? 0 : -m.shift;
