@@ -18,8 +18,9 @@ For every case below the script
   4. runs it with ONNX Runtime (tests/int8/ort_qdq.js, graph optimizations
      on, so ORT applies its own QDQ fusions);
 and requires |a - b| <= 1 (one quantization step of the quantized output)
-for every pair among plain, folded and ORT. Per case it prints the largest
-difference and how many elements differ at all.
+for every pair among plain, folded and ORT: the per-op promise. Multi-op
+chains compound it; chain_cnn states its own bound (see CASES). Per case it
+prints the largest difference and how many elements differ at all.
 
 ONNX Runtime (onnxruntime-node) is looked up in $ER_ORT_NODE_MODULES, then
 installed with scripts/setup-ort.sh into WORK/npm when that script exists,
@@ -334,9 +335,12 @@ CASES = [
     ("softmax", unary_case("Softmax", -4, 4, axis=-1), ["Softmax"]),
     ("softmax_axis1_s8", unary_case("Softmax", -3, 3, np.int8, axis=1), ["Softmax"]),
     ("chain_features_s8", c_chain_features, ["Conv", "DequantizeLinear"]),
-    # every DQ gone: Flatten runs on the quantized tensor
+    # every DQ gone: Flatten runs on the quantized tensor. Seven quantized ops
+    # deep, ending in a softmax whose output step (1/255 of its range) is finer
+    # than the logits': a one-step logit difference moves it by up to ~3 steps,
+    # so this case allows 4 (observed <= 3 over ten seeds)
     ("chain_cnn", c_chain, ["Conv", "MaxPool", "Add", "GlobalAveragePool", "Gemm", "Softmax",
-                            "DequantizeLinear"]),
+                            "DequantizeLinear"], 4),
 ]
 
 
@@ -399,11 +403,12 @@ def main():
     ap.add_argument("--filter", default="")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
-    cases = [(n, f, ops) for n, f, ops in CASES if a.filter in n]
+    cases = [(c[0], c[1], c[2], c[3] if len(c) > 3 else 1) for c in CASES if a.filter in c[0]]
+    tol = {c[0]: c[3] for c in cases}
     built, failures = [], []
-    for seed, (name, fn, folds) in enumerate(cases):
+    for seed, (name, fn, folds, _) in enumerate(cases):
         try:
-            model, ins, d = build_case(name, fn, a.runner, a.work, 1000 + seed)
+            model, ins, d = build_case(name, fn, a.runner, a.work, int(os.environ.get("SEED0", 1000)) + seed)
             out = run([a.runner, model, d] + ins)
             left = out.split("ops:")[1].split()
             still = [op for op in folds if op in left]
@@ -428,7 +433,7 @@ def main():
             failures.append(f"ort_qdq.js failed ({p.returncode}): {p.stderr.strip()}")
             ort = None
     print(f"{'case':24s} {'n':>6s} {'plain~folded':>14s} {'folded~ort':>12s} {'plain~ort':>11s}"
-          "   (max |diff| / elements differing)")
+          " tol  (max |diff| in steps / elements differing)")
     for name, _, _, d in built:
         res = {k: np.load(os.path.join(d, f"{k}_0.npy")).astype(np.int64)
                for k in (["plain", "folded"] + (["ort"] if ort else []))}
@@ -443,10 +448,11 @@ def main():
                 continue
             diff = np.abs(res[x] - res[y])
             cols.append(f"{diff.max()}/{int((diff > 0).sum())}")
-            if diff.max() > 1:
-                failures.append(f"{name}: {x} vs {y} differ by {diff.max()} (> one step) at "
-                                f"{int((diff > 1).sum())} of {diff.size} elements")
-        print(f"{name:24s} {res['plain'].size:6d} {cols[0]:>14s} {cols[1]:>12s} {cols[2]:>11s}")
+            if diff.max() > tol[name]:
+                failures.append(f"{name}: {x} vs {y} differ by {diff.max()} steps (> {tol[name]}) "
+                                f"at {int((diff > tol[name]).sum())} of {diff.size} elements")
+        print(f"{name:24s} {res['plain'].size:6d} {cols[0]:>14s} {cols[1]:>12s} {cols[2]:>11s}"
+              f" {tol[name]:3d}")
     if not ort:
         print("ONNX Runtime comparison: SKIPPED" if os.environ.get("ER_INT8_SKIP_ORT") == "1"
               else "ONNX Runtime comparison: not run")

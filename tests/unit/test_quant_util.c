@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "ops/quant_util.h"
+#include "support/int8_ref.h"
 #include "test.h"
 
 static uint64_t rng_state;
@@ -19,29 +20,8 @@ static uint64_t rnd64(void) {
 static int32_t rnd32(void) { return (int32_t)(uint32_t)rnd64(); }
 static double rnd_unit(void) { return (double)(rnd64() >> 11) / 9007199254740992.0; }
 
-/* floor(a / d) for d > 0 */
-static int64_t floor_div(int64_t a, int64_t d) {
-    int64_t q = a / d;
-    return (a % d != 0 && a < 0) ? q - 1 : q;
-}
-
-/* Independent definitions, written from the rounding rules rather than
- * from gemmlowp's code. */
-static int32_t ref_srdhm(int32_t a, int32_t b) {
-    if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
-    return (int32_t)floor_div((int64_t)a * b + ((int64_t)1 << 30), (int64_t)1 << 31);
-}
-static int32_t ref_rdivpot(int32_t x, int e) { /* nearest, ties away from zero */
-    if (e == 0) return x;
-    int64_t a = x < 0 ? -(int64_t)x : x;
-    int64_t q = (a + ((int64_t)1 << (e - 1))) >> e;
-    return (int32_t)(x < 0 ? -q : q);
-}
-static int32_t ref_mbqm(int32_t x, er_qmul m) {
-    int64_t s = (int64_t)x * ((int64_t)1 << (m.shift > 0 ? m.shift : 0));
-    s = s > INT32_MAX ? INT32_MAX : s < INT32_MIN ? INT32_MIN : s;
-    return ref_rdivpot(ref_srdhm((int32_t)s, m.mult), m.shift < 0 ? -m.shift : 0);
-}
+/* the independent definitions live in support/int8_ref.h */
+static int32_t ref_mbqm_e(int32_t x, er_qmul m) { return ref_mbqm(x, (ref_qmul){m.mult, m.shift}); }
 
 TEST(quant_multiplier_over_many_scales) {
     rng_state = 0x1234567u;
@@ -49,6 +29,9 @@ TEST(quant_multiplier_over_many_scales) {
     for (int i = 0; i < 200000; i++) {
         double real = ldexp(0.5 + 0.5 * rnd_unit(), (int)(rnd64() % 80) - 50);
         er_qmul m = er_quantize_multiplier(real);
+        ref_qmul r = ref_qm(real);
+        CHECK_MSG(m.mult == r.mult && m.shift == r.shift, "real %.17g: {%d, %d} vs {%d, %d}",
+                  real, m.mult, m.shift, r.mult, r.shift);
         if (real < ldexp(1.0, -32)) {
             CHECK_MSG(m.mult == 0 && m.shift == 0, "real %g: {%d, %d}, want flushed", real,
                       m.mult, m.shift);
@@ -141,7 +124,7 @@ TEST(quant_mbqm_matches_reference_and_real_product) {
         er_qmul m = er_quantize_multiplier(real);
         int32_t x = rnd32();
         if (i % 2) x >>= rnd64() % 31;
-        int32_t got = er_mbqm(x, m), want = ref_mbqm(x, m);
+        int32_t got = er_mbqm(x, m), want = ref_mbqm_e(x, m);
         CHECK_MSG(got == want, "mbqm(%d, {%d, %d}) = %d, want %d", x, m.mult, m.shift, got, want);
         /* symmetric rounding: negating the input negates the result (x != MIN) */
         if (x != INT32_MIN && m.shift <= 0)
