@@ -23,7 +23,8 @@ er_status er_iconv_geometry(const er_op_ctx *c, int xi, int wi, er_iconv *g) {
         return er_fail(ER_ERR_SHAPE, "weight shape %s: rank must equal the input's (%s)",
                        er_op_shape_str(w), er_op_shape_str(x));
     int64_t group = er_attr_int(c->node, "group", 1);
-    if (group < 1) return er_fail(ER_ERR_INVALID_MODEL, "group %lld must be >= 1", (long long)group);
+    if (group < 1)
+        return er_fail(ER_ERR_INVALID_MODEL, "group %lld must be >= 1", (long long)group);
     g->batch = x->dims[0];
     g->C = x->dims[1];
     g->M = w->dims[0];
@@ -176,8 +177,9 @@ void er_iconv_run(const er_iconv_args *a) {
     for (int64_t m = 0; m < g->M; m++)
         widen((const char *)a->w + (size_t)(m * wstride), a->w_dtype, wstride, a->w_zp[m],
               ws + m * wstride);
-    plane_job j = {a, xs, ws, acc,
-                   (int64_t)(align64((size_t)g->out_size * sizeof(uint32_t)) / sizeof(uint32_t)), 0};
+    int64_t acc_stride =
+        (int64_t)(align64((size_t)g->out_size * sizeof(uint32_t)) / sizeof(uint32_t));
+    plane_job j = {a, xs, ws, acc, acc_stride, 0};
     int64_t image_elems = g->C * g->in_size;
     for (int64_t nb = 0; nb < g->batch; nb++) {
         widen((const char *)a->x + (size_t)(nb * image_elems), a->x_dtype, image_elems, a->x_zp,

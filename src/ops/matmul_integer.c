@@ -177,6 +177,18 @@ static er_status geometry(const er_op_ctx *c, mm_kind k, mm_geom *g) {
     return ER_OK;
 }
 
+/* Validates every scale value of a side parameter. */
+static er_status check_scales(const er_tensor *t, const char *what) {
+    size_t n = er_tensor_numel(t);
+    for (size_t i = 0; i < n; i++) {
+        double v = er_load_f64(t->data, t->dtype, i);
+        if (!(v > 0) || !(v < 3.4e38))
+            return er_fail(ER_ERR_INVALID_MODEL, "%s scale[%zu] = %g: a scale must be finite and "
+                           "> 0", what, i, v);
+    }
+    return ER_OK;
+}
+
 static er_status shape_family(er_op_ctx *c, mm_kind k) {
     mm_inputs in = inputs_of(k);
     if (k == K_INTEGER) ER_TRY(er_op_check_inputs(c, 2, 4));
@@ -211,6 +223,8 @@ static er_status shape_family(er_op_ctx *c, mm_kind k) {
             return er_fail(ER_ERR_SHAPE, "scale and zero point shapes differ (a: %s vs %s, b: %s "
                            "vs %s)", er_op_shape_str(as), er_op_shape_str(az),
                            er_op_shape_str(bs), er_op_shape_str(bz));
+        if (as->data) ER_TRY(check_scales(as, "a")); /* constants: fail at planning */
+        if (bs->data) ER_TRY(check_scales(bs, "b"));
         bool pc;
         ER_TRY(er_qparam_dtype(c, "y", in.yz, &ydt));
         ER_TRY(er_qparams_check(c, "y", in.ys, in.yz, ydt, false, 0, &pc));
@@ -274,18 +288,6 @@ static er_status prepare_family(er_op_ctx *c, mm_kind k) {
     mm_scratch s = {0};
     ER_TRY(scratch_layout(&g, &s));
     c->scratch_bytes = s.total;
-    return ER_OK;
-}
-
-/* Validates every scale value of a side parameter (data-dependent). */
-static er_status check_scales(const er_tensor *t, const char *what) {
-    size_t n = er_tensor_numel(t);
-    for (size_t i = 0; i < n; i++) {
-        double v = er_load_f64(t->data, t->dtype, i);
-        if (!(v > 0) || !(v < 3.4e38))
-            return er_fail(ER_ERR_INVALID_MODEL, "%s scale[%zu] = %g: a scale must be finite and "
-                           "> 0", what, i, v);
-    }
     return ER_OK;
 }
 

@@ -29,15 +29,8 @@
 
 typedef enum { QP_AVG, QP_MAX } qpool_kind;
 
-static const er_dtype k_q8[] = {ER_U8, ER_I8, ER_UNDEF};
-
 static er_status check_params(er_op_ctx *c, er_dtype *ydt) {
-    ER_TRY(er_op_check_inputs(c, 5, 5));
-    ER_TRY(er_op_check_dtype(c, 0, k_q8));
-    bool pc;
-    ER_TRY(er_qparams_check(c, "X", 1, 2, c->in[0]->dtype, false, 0, &pc));
-    ER_TRY(er_qparam_dtype(c, "Y", 4, ydt));
-    ER_TRY(er_qparams_check(c, "Y", 3, 4, *ydt, false, 0, &pc));
+    ER_TRY(er_qio_check(c, 5, ydt));
     if (c->in[0]->rank < 3)
         return er_fail(ER_ERR_SHAPE, "input 0 shape %s: expected rank >= 3 [N, C, D1, ...]",
                        er_op_shape_str(c->in[0]));
@@ -82,8 +75,12 @@ static er_status read_params(er_op_ctx *c, qpool_params *p) {
     memset(p, 0, sizeof *p);
     p->x_dt = c->in[0]->dtype;
     p->y_dt = c->out[0]->dtype;
-    ER_TRY(er_qparam_read1(c, "X", 1, 2, &p->x_s, &p->x_zp));
-    ER_TRY(er_qparam_read1(c, "Y", 3, 4, &p->y_s, &p->y_zp));
+    er_qio q;
+    ER_TRY(er_qio_read(c, &q));
+    p->x_s = q.x_scale;
+    p->y_s = q.y_scale;
+    p->x_zp = q.x_zp;
+    p->y_zp = q.y_zp;
     er_qdtype_range(p->y_dt, &p->lo, &p->hi);
     p->last_n = -1;
     return ER_OK;

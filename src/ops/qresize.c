@@ -45,8 +45,6 @@ typedef struct {
     int bits;     /* weight fraction bits per linear axis */
 } qr_geom;
 
-static const er_dtype k_q8[] = {ER_U8, ER_I8, ER_UNDEF};
-
 static er_status pick(const er_op_ctx *c, const char *attr, const char *def,
                       const char *const *names, int *out) {
     const char *s = er_attr_str(c->node, attr, def);
@@ -106,6 +104,9 @@ static er_status geometry(const er_op_ctx *c, qr_geom *g) {
             g->out[a] = o;
             g->scale[a] = g->in[a] ? (double)o / (double)g->in[a] : 1.0;
         }
+        if (g->in[a] > INT32_MAX || g->out[a] > INT32_MAX) /* taps hold int32 indices */
+            return er_fail(ER_ERR_UNSUPPORTED, "axis %d: %lld -> %lld elements; QResize supports "
+                           "up to 2^31 - 1", a, (long long)g->in[a], (long long)g->out[a]);
         g->resized[a] = g->scale[a] != 1.0 || g->out[a] != g->in[a];
         if (g->resized[a] && g->in[a] == 0 && g->out[a] > 0)
             return er_fail(ER_ERR_SHAPE, "axis %d: cannot resize an empty axis to %lld", a,
@@ -120,13 +121,8 @@ static er_status geometry(const er_op_ctx *c, qr_geom *g) {
 }
 
 static er_status shape_qresize(er_op_ctx *c) {
-    ER_TRY(er_op_check_inputs(c, 5, 7));
-    ER_TRY(er_op_check_dtype(c, 0, k_q8));
-    bool pc;
     er_dtype ydt;
-    ER_TRY(er_qparams_check(c, "X", 1, 2, c->in[0]->dtype, false, 0, &pc));
-    ER_TRY(er_qparam_dtype(c, "Y", 4, &ydt));
-    ER_TRY(er_qparams_check(c, "Y", 3, 4, ydt, false, 0, &pc));
+    ER_TRY(er_qio_check(c, 7, &ydt));
     ER_TRY(er_op_need_value(c, 5));
     ER_TRY(er_op_need_value(c, 6));
     qr_geom g;
@@ -198,10 +194,9 @@ static er_status run_qresize(er_op_ctx *c) {
     ER_TRY(geometry(c, &g));
     const er_tensor *x = c->in[0];
     er_tensor *y = c->out[0];
-    float x_s, y_s;
-    int32_t x_zp, y_zp, lo, hi;
-    ER_TRY(er_qparam_read1(c, "X", 1, 2, &x_s, &x_zp));
-    ER_TRY(er_qparam_read1(c, "Y", 3, 4, &y_s, &y_zp));
+    er_qio q;
+    int32_t lo, hi;
+    ER_TRY(er_qio_read(c, &q));
     er_qdtype_range(y->dtype, &lo, &hi);
     if (er_tensor_numel(y) == 0) return ER_OK;
     qr_tap *taps[ER_MAX_RANK];
@@ -212,7 +207,8 @@ static er_status run_qresize(er_op_ctx *c) {
         next += g.out[a];
     }
     int wbits = g.bits * g.n_linear, pre = er_prescale_shift((int64_t)255 << wbits);
-    er_qmul m = er_prescale_multiplier((double)x_s / ((double)y_s * ldexp(1.0, wbits)), pre);
+    er_qmul m = er_prescale_multiplier((double)q.x_scale / ((double)q.y_scale * ldexp(1.0, wbits)),
+                                       pre);
     int64_t in_stride[ER_MAX_RANK];
     int64_t s = 1;
     for (int a = g.rank - 1; a >= 0; a--) {
@@ -235,9 +231,10 @@ static er_status run_qresize(er_op_ctx *c) {
                 off += (second ? t->i1 : t->i0) * in_stride[a];
                 w *= second ? t->w1 : t->w0;
             }
-            if (w) acc += w * (er_qload(x->data, x->dtype, off) - x_zp);
+            if (w) acc += w * (er_qload(x->data, x->dtype, off) - q.x_zp);
         }
-        er_qstore(y->data, y->dtype, (int64_t)e, er_requant_pre((int32_t)acc, pre, m, y_zp, lo, hi));
+        er_qstore(y->data, y->dtype, (int64_t)e,
+                  er_requant_pre((int32_t)acc, pre, m, q.y_zp, lo, hi));
         for (int a = g.rank - 1; a >= 0; a--) {
             if (++o[a] < g.out[a]) break;
             o[a] = 0;

@@ -17,16 +17,9 @@
 #include "op.h"
 #include "quant_util.h"
 
-static const er_dtype k_q8[] = {ER_U8, ER_I8, ER_UNDEF};
-
 static er_status shape_qsoftmax(er_op_ctx *c) {
-    ER_TRY(er_op_check_inputs(c, 5, 5));
-    ER_TRY(er_op_check_dtype(c, 0, k_q8));
-    bool pc;
     er_dtype ydt;
-    ER_TRY(er_qparams_check(c, "X", 1, 2, c->in[0]->dtype, false, 0, &pc));
-    ER_TRY(er_qparam_dtype(c, "Y", 4, &ydt));
-    ER_TRY(er_qparams_check(c, "Y", 3, 4, ydt, false, 0, &pc));
+    ER_TRY(er_qio_check(c, 5, &ydt));
     const er_tensor *x = c->in[0];
     int axis;
     ER_TRY(er_op_axis(c, er_attr_int(c->node, "axis", -1), x->rank, &axis));
@@ -37,10 +30,9 @@ static er_status shape_qsoftmax(er_op_ctx *c) {
 static er_status run_qsoftmax(er_op_ctx *c) {
     const er_tensor *x = c->in[0];
     er_tensor *y = c->out[0];
-    float x_s, y_s;
-    int32_t x_zp, y_zp, lo, hi;
-    ER_TRY(er_qparam_read1(c, "X", 1, 2, &x_s, &x_zp));
-    ER_TRY(er_qparam_read1(c, "Y", 3, 4, &y_s, &y_zp));
+    er_qio q;
+    int32_t lo, hi;
+    ER_TRY(er_qio_read(c, &q));
     er_qdtype_range(y->dtype, &lo, &hi);
     int axis = 0;
     if (x->rank > 0) ER_TRY(er_op_axis(c, er_attr_int(c->node, "axis", -1), x->rank, &axis));
@@ -48,7 +40,7 @@ static er_status run_qsoftmax(er_op_ctx *c) {
     for (int i = 0; i < axis; i++) outer *= x->dims[i];
     for (int i = axis + 1; i < x->rank; i++) inner *= x->dims[i];
     uint32_t table[256];
-    er_qsoftmax_table(table, x_s);
+    er_qsoftmax_table(table, q.x_scale);
     for (int64_t o = 0; o < outer; o++)
         for (int64_t in = 0; in < inner; in++) {
             int64_t base = o * len * inner + in;
@@ -60,10 +52,10 @@ static er_status run_qsoftmax(er_op_ctx *c) {
             uint64_t sum = 0;
             for (int64_t k = 0; k < len; k++)
                 sum += table[mx - er_qload(x->data, x->dtype, base + k * inner)];
-            double inv = 1.0 / ((double)sum * (double)y_s);
+            double inv = 1.0 / ((double)sum * (double)q.y_scale);
             for (int64_t k = 0; k < len; k++) {
                 uint32_t t = table[mx - er_qload(x->data, x->dtype, base + k * inner)];
-                double v = rint((double)t * inv) + y_zp;
+                double v = rint((double)t * inv) + q.y_zp;
                 er_qstore(y->data, y->dtype, base + k * inner,
                           v < lo ? lo : v > hi ? hi : (int32_t)v);
             }

@@ -77,6 +77,14 @@ er_status er_qparams_check(const er_op_ctx *c, const char *what, int si, int zi,
     if (z && !er_shape_equal(z->rank, z->dims, s->rank, s->dims))
         return er_fail(ER_ERR_SHAPE, "%s zero point shape %s differs from its scale shape %s",
                        what, er_op_shape_str(z), er_op_shape_str(s));
+    /* a constant scale is checked now, so a bad model fails at planning */
+    size_t n = er_tensor_numel(s);
+    for (size_t i = 0; s->data && i < n; i++) {
+        double v = er_load_f64(s->data, s->dtype, i);
+        if (!(v > 0) || !isfinite(v) || (float)v <= 0)
+            return er_fail(ER_ERR_INVALID_MODEL, "%s scale[%zu] = %g: a scale must be finite and "
+                           "> 0", what, i, v);
+    }
     if (is_per_tensor(s)) return ER_OK;
     if (n_channels > 0 && s->rank == 1 && s->dims[0] == n_channels) {
         *per_channel = true;
@@ -121,6 +129,21 @@ er_status er_qparam_dtype(const er_op_ctx *c, const char *what, int zi, er_dtype
                        "are supported", zi, what, er_dtype_name(dt));
     *out = dt;
     return ER_OK;
+}
+
+er_status er_qio_check(er_op_ctx *c, int max_in, er_dtype *y_dtype) {
+    static const er_dtype q8[] = {ER_U8, ER_I8, ER_UNDEF};
+    bool pc;
+    ER_TRY(er_op_check_inputs(c, 5, max_in));
+    ER_TRY(er_op_check_dtype(c, 0, q8));
+    ER_TRY(er_qparams_check(c, "X", 1, 2, c->in[0]->dtype, false, 0, &pc));
+    ER_TRY(er_qparam_dtype(c, "Y", 4, y_dtype));
+    return er_qparams_check(c, "Y", 3, 4, *y_dtype, false, 0, &pc);
+}
+
+er_status er_qio_read(const er_op_ctx *c, er_qio *q) {
+    ER_TRY(er_qparam_read1(c, "X", 1, 2, &q->x_scale, &q->x_zp));
+    return er_qparam_read1(c, "Y", 3, 4, &q->y_scale, &q->y_zp);
 }
 
 er_status er_qactivation(const er_op_ctx *c, er_dtype dt, int32_t *lo, int32_t *hi) {

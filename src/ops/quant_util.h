@@ -142,7 +142,8 @@ static inline void er_qstore(void *data, er_dtype dt, int64_t i, int32_t v) {
  * allowed when `zp_optional`) of dtype `dt` with the scale's shape; both
  * per tensor (scalar or [1]) or, when n_channels > 0, per channel (1-D of
  * n_channels). `what` names the tensor in messages ("x", "w", ...). Sets
- * *per_channel. */
+ * *per_channel. A scale already known (a constant) must be finite and > 0,
+ * so a bad model fails at planning; others are checked when read. */
 er_status er_qparams_check(const er_op_ctx *c, const char *what, int si, int zi, er_dtype dt,
                            bool zp_optional, int64_t n_channels, bool *per_channel);
 
@@ -159,6 +160,18 @@ er_status er_qparam_read1(const er_op_ctx *c, const char *what, int si, int zi, 
 /* The output dtype of a quantized op: the zero point's dtype (input zi),
  * which must be uint8/int8. */
 er_status er_qparam_dtype(const er_op_ctx *c, const char *what, int zi, er_dtype *out);
+
+/* The single-input edgerun ops (pools, QResize, QSoftmax, the lookup-table
+ * activations) take X, X_scale, X_zp, Y_scale, Y_zp as inputs 0-4, all per
+ * tensor; inputs beyond 4 (up to max_in) are op-specific. er_qio_check
+ * validates them in shape() and sets *y_dtype (Y_zp's dtype); er_qio_read
+ * reads the four parameters in run(). */
+typedef struct er_qio {
+    float x_scale, y_scale;
+    int32_t x_zp, y_zp;
+} er_qio;
+er_status er_qio_check(er_op_ctx *c, int max_in, er_dtype *y_dtype);
+er_status er_qio_read(const er_op_ctx *c, er_qio *q);
 
 /* activation_min / activation_max attributes of the edgerun ops: the fused
  * activation as a clamp in the output's quantized domain (default: the whole

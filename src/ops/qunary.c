@@ -16,8 +16,6 @@
 
 typedef enum { U_SIGMOID, U_TANH, U_HARD_SWISH, U_LEAKY_RELU } qunary_kind;
 
-static const er_dtype k_q8[] = {ER_U8, ER_I8, ER_UNDEF};
-
 static double f_sigmoid(double x, const void *arg) {
     (void)arg;
     return 1.0 / (1.0 + exp(-x));
@@ -37,13 +35,8 @@ static double f_leaky_relu(double x, const void *arg) {
 }
 
 static er_status shape_qunary(er_op_ctx *c) {
-    ER_TRY(er_op_check_inputs(c, 5, 5));
-    ER_TRY(er_op_check_dtype(c, 0, k_q8));
-    bool pc;
     er_dtype ydt;
-    ER_TRY(er_qparams_check(c, "X", 1, 2, c->in[0]->dtype, false, 0, &pc));
-    ER_TRY(er_qparam_dtype(c, "Y", 4, &ydt));
-    ER_TRY(er_qparams_check(c, "Y", 3, 4, ydt, false, 0, &pc));
+    ER_TRY(er_qio_check(c, 5, &ydt));
     float alpha = er_attr_float(c->node, "alpha", 0.01f);
     if (!isfinite(alpha))
         return er_fail(ER_ERR_INVALID_MODEL, "alpha %g must be finite", (double)alpha);
@@ -53,15 +46,13 @@ static er_status shape_qunary(er_op_ctx *c) {
 }
 
 static er_status run_qunary(er_op_ctx *c, qunary_kind kind) {
-    float x_s, y_s;
-    int32_t x_zp, y_zp;
-    ER_TRY(er_qparam_read1(c, "X", 1, 2, &x_s, &x_zp));
-    ER_TRY(er_qparam_read1(c, "Y", 3, 4, &y_s, &y_zp));
+    er_qio q;
+    ER_TRY(er_qio_read(c, &q));
     static const er_qfn fns[] = {f_sigmoid, f_tanh, f_hard_swish, f_leaky_relu};
     double alpha = (double)er_attr_float(c->node, "alpha", 0.01f);
     uint8_t table[256];
-    er_qlut_build(table, c->in[0]->dtype, x_s, x_zp, c->out[0]->dtype, y_s, y_zp, fns[kind],
-                  &alpha);
+    er_qlut_build(table, c->in[0]->dtype, q.x_scale, q.x_zp, c->out[0]->dtype, q.y_scale, q.y_zp,
+                  fns[kind], &alpha);
     const uint8_t *x = c->in[0]->data; /* int8 data read through its uint8 view */
     uint8_t *y = c->out[0]->data;
     size_t n = er_tensor_numel(c->in[0]);

@@ -22,10 +22,11 @@ for every pair among plain, folded and ORT: the per-op promise. Multi-op
 chains compound it; chain_cnn states its own bound (see CASES). Per case it
 prints the largest difference and how many elements differ at all.
 
-ONNX Runtime (onnxruntime-node) is looked up in $ER_ORT_NODE_MODULES, then
-installed with scripts/setup-ort.sh into WORK/npm when that script exists,
-then in /tmp/ort/node_modules. Without it the test fails, unless
-ER_INT8_SKIP_ORT=1 (then only plain vs folded is checked, and it says so).
+ONNX Runtime (onnxruntime-node 1.30.0) is looked up in $ER_ORT_NODE_MODULES,
+WORK/npm and /tmp/ort/node_modules, else installed into WORK/npm (with
+scripts/setup-ort.sh when present, else npm). Without it the test fails,
+unless ER_INT8_SKIP_ORT=1 (then only plain vs folded is checked, and the
+output says so).
 Needs python3-onnx and python3-numpy (scripts/deps.sh test).
 """
 import argparse
@@ -379,20 +380,34 @@ def build_case(name, fn, runner, work, seed):
     return model, in_files, d
 
 
+ORT_VERSION = "1.30.0"
+
+
 def find_ort(root, work):
-    cands = []
-    if os.environ.get("ER_ORT_NODE_MODULES"):
-        cands.append(os.environ["ER_ORT_NODE_MODULES"])
+    """onnxruntime-node's node_modules folder: $ER_ORT_NODE_MODULES, an earlier
+    install in WORK/npm, /tmp/ort/node_modules, else install it into WORK/npm
+    with scripts/setup-ort.sh when present, or npm directly (--ignore-scripts:
+    the tarball bundles the linux-x64 library; its postinstall downloads)."""
+    has = lambda d: d and os.path.isfile(os.path.join(d, "onnxruntime-node", "package.json"))
+    npm_dir = os.path.join(work, "npm")
+    for c in (os.environ.get("ER_ORT_NODE_MODULES"), os.path.join(npm_dir, "node_modules"),
+              "/tmp/ort/node_modules"):
+        if has(c):
+            return c
     setup = os.path.join(root, "scripts", "setup-ort.sh") if root else None
     if setup and os.access(setup, os.X_OK):
-        npm = os.path.join(work, "npm")
-        if subprocess.run([setup, npm], capture_output=True).returncode == 0:
-            cands.append(os.path.join(npm, "node_modules"))
-    cands.append("/tmp/ort/node_modules")
-    for c in cands:
-        if os.path.isfile(os.path.join(c, "onnxruntime-node", "package.json")):
-            return c
-    return None
+        subprocess.run([setup, npm_dir], capture_output=True)
+    elif subprocess.run(["sh", "-c", "command -v npm"], capture_output=True).returncode == 0:
+        os.makedirs(npm_dir, exist_ok=True)
+        pkg = os.path.join(npm_dir, "package.json")  # keeps npm from using an enclosing project
+        if not os.path.exists(pkg):
+            with open(pkg, "w") as f:
+                f.write('{ "private": true }\n')
+        subprocess.run(["npm", "install", "--prefix", npm_dir, "--ignore-scripts", "--no-audit",
+                        "--no-fund", "--no-save", "--loglevel=error",
+                        f"onnxruntime-node@{ORT_VERSION}"], capture_output=True)
+    return os.path.join(npm_dir, "node_modules") if has(os.path.join(npm_dir, "node_modules")) \
+        else None
 
 
 def main():

@@ -37,8 +37,12 @@ static void gb_const(gb *b, const char *name, int dtype, int rank, const int64_t
     pbw_free(&t);
 }
 
-static void gb_scalar_f32(gb *b, const char *name, float v) { gb_const(b, name, T_F32, 0, NULL, &v, 4); }
-static void gb_scalar_u8(gb *b, const char *name, uint8_t v) { gb_const(b, name, T_U8, 0, NULL, &v, 1); }
+static void gb_scalar_f32(gb *b, const char *name, float v) {
+    gb_const(b, name, T_F32, 0, NULL, &v, 4);
+}
+static void gb_scalar_u8(gb *b, const char *name, uint8_t v) {
+    gb_const(b, name, T_U8, 0, NULL, &v, 1);
+}
 
 static void gb_io(gb *b, int field, const char *name, int dtype, int rank, const int64_t *dims) {
     pbw vi = {0};

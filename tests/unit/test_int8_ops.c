@@ -31,7 +31,9 @@ static uint64_t rnd(void) {
     g_rng ^= g_rng << 17;
     return g_rng;
 }
-static int64_t rint_in(int64_t lo, int64_t hi) { return lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1)); }
+static int64_t rint_in(int64_t lo, int64_t hi) {
+    return lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1));
+}
 static double runit(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
 static float rscale(double lo, double hi) { return (float)(lo * pow(hi / lo, runit())); }
 static int64_t pick(const int64_t *v, int n) { return v[rnd() % (uint64_t)n]; }
@@ -283,9 +285,10 @@ static int64_t prod(const int64_t *d, int n) {
 static void win_sprint(const win *w, char *b, size_t cap) {
     size_t o = 0;
     for (int i = 0; i < w->n; i++)
-        o += (size_t)snprintf(b + o, cap - o, "%sin%lld k%lld s%lld d%lld p%lld/%lld", i ? " | " : "",
-                              (long long)w->in[i], (long long)w->k[i], (long long)w->s[i],
-                              (long long)w->d[i], (long long)w->pb[i], (long long)w->pe[i]);
+        o += (size_t)snprintf(b + o, cap - o, "%sin%lld k%lld s%lld d%lld p%lld/%lld",
+                              i ? " | " : "", (long long)w->in[i], (long long)w->k[i],
+                              (long long)w->s[i], (long long)w->d[i], (long long)w->pb[i],
+                              (long long)w->pe[i]);
     snprintf(b + o, cap - o, " %s%s", w->auto_pad, w->ceil_mode ? " ceil" : "");
 }
 
@@ -430,7 +433,8 @@ static void case_matmul(uint64_t seed) {
     tpool p = {0};
     mm_kind kind = (mm_kind)(rnd() % 4);
     int64_t M = pick(k_odd, 5), K = pick(k_odd, 5), N = pick(k_odd, 5);
-    int ra = kind == MM_QGEMM ? 2 : (int)rint_in(1, 3), rb = kind == MM_QGEMM ? 2 : (int)rint_in(1, 3);
+    int ra = kind == MM_QGEMM ? 2 : (int)rint_in(1, 3);
+    int rb = kind == MM_QGEMM ? 2 : (int)rint_in(1, 3);
     if (ra == 1) M = 1;
     if (rb == 1) N = 1;
     int64_t batch = rint_in(1, 3);
@@ -524,8 +528,11 @@ static void case_matmul(uint64_t seed) {
                 }
                 int32_t a32 = ref_wrap32(acc), v;
                 if (kind == MM_INTEGER) v = a32;
-                else if (kind == MM_QLINEAR) v = ref_requant_float(a32, as[i] * bs[j] / ys[0], yz[0], lo, hi);
-                else v = ref_requant(a32, (double)as[0] * (double)bs[j] / (double)ys[0], yz[0], lo, hi);
+                else if (kind == MM_QLINEAR)
+                    v = ref_requant_float(a32, as[i] * bs[j] / ys[0], yz[0], lo, hi);
+                else
+                    v = ref_requant(a32, (double)as[0] * (double)bs[j] / (double)ys[0], yz[0], lo,
+                                    hi);
                 want[(bi * M + i) * N + j] = v;
             }
     CHECK_SAME(names[kind], y, want, yn);
@@ -557,8 +564,10 @@ static void case_binary(uint64_t seed) {
     er_tensor *a = tq_random(&p, adt, ra, ad), *b = tq_random(&p, bdt, rb, bd);
     float as[1], bs[1], ys[1];
     int32_t az[1], bz[1], yz[1];
-    er_tensor *in[8] = {a, tscales(&p, 1, false, 0.005, 0.2, as), tzps(&p, adt, 1, false, false, az),
-                        b, tscales(&p, 1, false, 0.005, 0.2, bs), tzps(&p, bdt, 1, false, false, bz),
+    er_tensor *in[8] = {a,    tscales(&p, 1, false, 0.005, 0.2, as),
+                        tzps(&p, adt, 1, false, false, az),
+                        b,    tscales(&p, 1, false, 0.005, 0.2, bs),
+                        tzps(&p, bdt, 1, false, false, bz),
                         NULL, NULL};
     double typ = mul ? as[0] * bs[0] * 3000.0 : (as[0] > bs[0] ? as[0] : bs[0]) * 1.5;
     in[6] = tscales(&p, 1, false, typ * 0.3, typ * 3, ys);
@@ -697,10 +706,9 @@ static void case_pool(uint64_t seed) {
                 v = ref_requant_pre(mx - xz[0], 23, (double)xs[0] / ys[0], yz[0], lo, hi);
             } else {
                 int64_t cnt = cip ? padded : valid;
-                int32_t s32 = (int32_t)(sum > INT32_MAX ? INT32_MAX : sum < INT32_MIN ? INT32_MIN : sum);
-                v = cnt <= 0 ? yz[0]
-                             : ref_requant_pre(s32, L, (double)xs[0] / ((double)ys[0] * (double)cnt),
-                                               yz[0], lo, hi);
+                int32_t s32 = ref_clamp(sum, INT32_MIN, INT32_MAX);
+                double real = (double)xs[0] / ((double)ys[0] * (double)cnt);
+                v = cnt <= 0 ? yz[0] : ref_requant_pre(s32, L, real, yz[0], lo, hi);
             }
             want[pl * on + q] = v;
             for (int i = n - 1; i >= 0; i--) {
