@@ -28,6 +28,7 @@ ER_OP(concat)
 ER_OP(constant)
 ER_OP(constant_of_shape)
 ER_OP(conv)
+ER_OP(conv_integer) /* conv_integer.c */
 ER_OP(conv_nhwc)               /* conv_nhwc.c: edgerun domain */
 ER_OP(conv_transpose)
 ER_OP(cos)   /* unary.c */
@@ -79,6 +80,7 @@ ER_OP(log_softmax) /* softmax.c */
 ER_OP(lp_pool) /* pool.c */
 ER_OP(lrn)
 ER_OP(matmul)
+ER_OP(matmul_integer) /* matmul_integer.c */
 ER_OP(max)   /* binary.c */
 ER_OP(max_pool) /* pool.c */
 ER_OP(max_pool_nhwc)           /* pool_nhwc.c: edgerun domain */
@@ -97,6 +99,23 @@ ER_OP(or)    /* logical.c */
 ER_OP(pad)
 ER_OP(pow)   /* binary.c */
 ER_OP(prelu)
+ER_OP(qadd) /* qbinary.c, domain edgerun */
+ER_OP(qaverage_pool) /* qpool.c, domain edgerun */
+ER_OP(qconcat) /* domain edgerun */
+ER_OP(qconv) /* conv_integer.c, domain edgerun */
+ER_OP(qgemm) /* matmul_integer.c, domain edgerun */
+ER_OP(qglobal_average_pool) /* qpool.c, domain edgerun */
+ER_OP(qhard_swish) /* qunary.c, domain edgerun */
+ER_OP(qleaky_relu) /* qunary.c, domain edgerun */
+ER_OP(qlinear_conv) /* conv_integer.c */
+ER_OP(qlinear_matmul) /* matmul_integer.c */
+ER_OP(qmatmul) /* matmul_integer.c, domain edgerun */
+ER_OP(qmax_pool) /* qpool.c, domain edgerun */
+ER_OP(qmul) /* qbinary.c, domain edgerun */
+ER_OP(qresize) /* domain edgerun */
+ER_OP(qsigmoid) /* qunary.c, domain edgerun */
+ER_OP(qsoftmax) /* domain edgerun */
+ER_OP(qtanh) /* qunary.c, domain edgerun */
 ER_OP(quantize_linear)  /* quantize.c */
 ER_OP(range)
 ER_OP(reciprocal) /* unary.c */
