@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "fold_qdq.h"
 #include "passes.h"
 
 typedef struct {
@@ -10,10 +11,12 @@ typedef struct {
     er_status (*run)(er_graph *g);
 } pass_entry;
 
-/* Order matters: identities go first so patterns are adjacent; batchnorm
- * folding needs the Conv -> BN pair; dead nodes last. */
+/* Order matters: identities go first so patterns are adjacent; QDQ
+ * patterns fold into int8 ops before anything rewrites their float ops;
+ * batchnorm folding needs the Conv -> BN pair; dead nodes last. */
 static const pass_entry k_passes[] = {
     {"eliminate_identity", er_pass_eliminate_identity},
+    {"fold_qdq", er_pass_fold_qdq},
     {"fuse_batchnorm", er_pass_fuse_batchnorm},
     {"layout_nhwc", er_pass_layout_nhwc},
     {"fuse_gemm", er_pass_fuse_gemm},

@@ -38,7 +38,12 @@ static int cmp_double(const void *a, const void *b) {
 
 static int run(er_model *m, const char *outdir, const char *tag, er_tensor **in) {
     er_session *s;
-    if (er_session_create(m, NULL, &s) != ER_OK) {
+    /* passes off: "plain" must run the graph as imported (the session's own
+     * pipeline would fold QDQ too); the folded graph is folded explicitly */
+    er_options o;
+    er_options_init(&o);
+    o.optimize = 0;
+    if (er_session_create(m, &o, &s) != ER_OK) {
         fprintf(stderr, "qdq_run: %s session: %s\n", tag, er_last_error());
         return 1;
     }
