@@ -16,6 +16,11 @@
 
 /* Runs the pipeline below in order. */
 er_status er_optimize(er_graph *g, const er_options *opts);
+/* Passes that must see the graph before constant folding: fold_qdq, whose
+ * weight patterns DequantizeLinear(constant) -> Conv/Gemm/MatMul would
+ * otherwise be folded into float constants first (it runs again in the
+ * pipeline for patterns that need folded scales). */
+er_status er_optimize_before_folding(er_graph *g, const er_options *opts);
 
 /* Identity, inference Dropout and same-type Cast become no-ops: their
  * consumers read the input directly. */

@@ -48,6 +48,14 @@ er_status er_optimize(er_graph *g, const er_options *opts) {
     return ER_OK;
 }
 
+er_status er_optimize_before_folding(er_graph *g, const er_options *opts) {
+    (void)opts;
+    if (disabled("fold_qdq")) return ER_OK;
+    er_status st = er_pass_fold_qdq(g);
+    if (st != ER_OK && st != ER_ERR_NOMEM) er_error_prefix("pass fold_qdq: ");
+    return st;
+}
+
 er_node *er_pass_producer(er_graph *g, int v) {
     if (v < 0) return NULL;
     int p = g->values[v].producer;
