@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
-"""Train a small CNN on Fashion-MNIST and export it as models/fashion_mnist_cnn.onnx.
+"""Train a Fashion-MNIST classifier and export it as models/fashion_mnist_<arch>.onnx.
+
+Two architectures: `cnn` (the bundled small CNN, models/fashion_mnist_cnn.onnx) and
+`mobilenetv2` (a MobileNetV2-style network: inverted residual blocks with depthwise
+convolutions, ReLU6 and linear bottlenecks, models/fashion_mnist_mobilenetv2.onnx).
 
 Seeded, CPU only (2 threads by default), a few minutes end to end. Reads the
 Debian package dataset-fashion-mnist (/usr/share/datasets/fashion-mnist/), reports
-accuracy on the 10,000 test images, and writes models/README.md with the
-architecture, the command, the training time and the measured accuracy.
+accuracy on the 10,000 test images, and writes its own section of models/README.md
+(architecture, command, training time, measured accuracy; other sections are kept).
 
-The network uses only ops a small runtime supports: Conv, Relu, MaxPool, Flatten,
-Gemm (BatchNormalization is folded into Conv at export).
+The networks use only ops a small runtime supports: Conv, Relu, Clip (ReLU6),
+MaxPool, Add, GlobalAveragePool, Flatten, Gemm (BatchNormalization is folded into
+Conv at export).
 
-Usage: python3 scripts/train_fashion_mnist.py [--epochs N] [--threads N] [--seed N]
+Usage: python3 scripts/train_fashion_mnist.py [--arch cnn|mobilenetv2] [--epochs N]
+                                              [--threads N] [--seed N]
                                               [--data DIR] [--out-dir models]
 """
 import argparse
@@ -74,6 +80,74 @@ class SmallCNN(nn.Module):
         return self.classifier(self.features(x))
 
 
+class InvertedResidual(nn.Module):
+    """MobileNetV2 block: 1x1 expand (t x) + BN + ReLU6, 3x3 depthwise (stride s) + BN +
+    ReLU6, 1x1 linear projection + BN; residual add when shape is kept."""
+
+    def __init__(self, cin, cout, stride, expand):
+        super().__init__()
+        hidden = cin * expand
+        layers = []
+        if expand != 1:
+            layers += [nn.Conv2d(cin, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6()]
+        layers += [nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False),
+                   nn.BatchNorm2d(hidden), nn.ReLU6(),
+                   nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout)]
+        self.conv = nn.Sequential(*layers)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        y = self.conv(x)
+        return x + y if self.residual else y
+
+
+# (expansion t, output channels c, repeats n, first stride s), as in the MobileNetV2 paper
+MBV2_SETTINGS = [(1, 16, 1, 1), (4, 24, 2, 2), (4, 32, 3, 2), (4, 64, 2, 1)]
+
+
+class MobileNetV2Small(nn.Module):
+    """MobileNetV2-style network for 28x28 grey images: conv3x3(1->16)+BN+ReLU6, the
+    inverted residual stages of MBV2_SETTINGS (28x28 -> 14x14 -> 7x7), conv1x1(64->256)
+    +BN+ReLU6, global average pool, dropout, linear(256->10)."""
+
+    def __init__(self):
+        super().__init__()
+        layers = [nn.Conv2d(1, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU6()]
+        cin = 16
+        for t, c, n, s in MBV2_SETTINGS:
+            for i in range(n):
+                layers.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
+                cin = c
+        layers += [nn.Conv2d(cin, 256, 1, bias=False), nn.BatchNorm2d(256), nn.ReLU6()]
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(256, 10))
+
+    def forward(self, x):
+        return self.classifier(self.pool(self.features(x)))
+
+
+MBV2_TEXT = """| layer | output shape (N=1) |
+|---|---|
+| input (pixels / 255) | 1x1x28x28 |
+| Conv 3x3, 16 + BatchNorm + ReLU6 | 1x16x28x28 |
+| inverted residual t=1: depthwise 3x3 + ReLU6, 1x1 to 16, residual add | 1x16x28x28 |
+| inverted residual t=4, stride 2: 1x1 to 64 + ReLU6, depthwise 3x3 s2 + ReLU6, 1x1 to 24 | 1x24x14x14 |
+| inverted residual t=4 (96 wide), residual add | 1x24x14x14 |
+| inverted residual t=4, stride 2, to 32 | 1x32x7x7 |
+| 2 x inverted residual t=4 (128 wide), residual add | 1x32x7x7 |
+| inverted residual t=4, to 64 | 1x64x7x7 |
+| inverted residual t=4 (256 wide), residual add | 1x64x7x7 |
+| Conv 1x1, 256 + BatchNorm + ReLU6 | 1x256x7x7 |
+| GlobalAveragePool, Flatten (Dropout 0.2 in training) | 1x256 |
+| Gemm 256->10 (logits) | 1x10 |"""
+
+ARCHS = {
+    "cnn": dict(cls=SmallCNN, title="A small CNN", epochs=4, lr=2e-3),
+    "mobilenetv2": dict(cls=MobileNetV2Small, title="A MobileNetV2-style network", epochs=5,
+                        lr=4e-3),
+}
+
 ARCH_TEXT = """| layer | output shape (N=1) |
 |---|---|
 | input (pixels / 255) | 1x1x28x28 |
@@ -113,16 +187,43 @@ def ort_accuracy(onnx_path, x, y):
     return float((logits.argmax(1) == y.numpy()).mean()), None
 
 
+def write_section(readme_path, file_name, section):
+    """Replaces (or appends) the README section "## <file_name>", keeping the others."""
+    head, sections = "# models/\n\n", []
+    if os.path.exists(readme_path):
+        with open(readme_path) as f:
+            text = f.read()
+        parts = text.split("\n## ")
+        head = parts[0].rstrip("\n") + "\n\n"
+        sections = ["## " + p.rstrip("\n") + "\n\n" for p in parts[1:]]
+    name = f"## {file_name}\n"
+    for i, sec in enumerate(sections):
+        if sec.startswith(name):
+            sections[i] = section
+            break
+    else:
+        sections.append(section)
+    with open(readme_path, "w") as f:
+        f.write((head + "".join(sections)).rstrip("\n") + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=DEFAULT_DATA)
     ap.add_argument("--out-dir", default=os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models")))
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--arch", choices=sorted(ARCHS), default="cnn")
+    ap.add_argument("--epochs", type=int, default=None, help="default: 4 (cnn), 5 (mobilenetv2)")
     ap.add_argument("--batch", type=int, default=128)
-    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--lr", type=float, default=None, help="peak lr; default 2e-3 (cnn), 4e-3 (mobilenetv2)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    arch = ARCHS[args.arch]
+    defaults = {"epochs": arch["epochs"], "lr": arch["lr"]}
+    if args.epochs is None:
+        args.epochs = arch["epochs"]
+    if args.lr is None:
+        args.lr = arch["lr"]
 
     for split in ("train", "t10k"):
         for kind in ("images-idx3", "labels-idx1"):
@@ -140,7 +241,7 @@ def main():
     print(f"train {tuple(x_train.shape)}, test {tuple(x_test.shape)}, seed {args.seed}, "
           f"{args.threads} threads", flush=True)
 
-    model = SmallCNN()
+    model = arch["cls"]()
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     steps_per_epoch = (len(x_train) + args.batch - 1) // args.batch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, epochs=args.epochs,
@@ -174,7 +275,8 @@ def main():
           f"training took {train_s:.0f} s")
 
     os.makedirs(args.out_dir, exist_ok=True)
-    onnx_path = os.path.join(args.out_dir, "fashion_mnist_cnn.onnx")
+    file_name = f"fashion_mnist_{args.arch}.onnx"
+    onnx_path = os.path.join(args.out_dir, file_name)
     model.eval()
     torch.onnx.export(model, torch.zeros(1, 1, 28, 28), onnx_path,
                       input_names=["input"], output_names=["logits"],
@@ -199,17 +301,17 @@ def main():
             sys.exit("the exported model's ONNX Runtime accuracy differs from torch's")
 
     cmd = "python3 scripts/train_fashion_mnist.py"
-    extra = []
-    for k, d in (("epochs", 4), ("batch", 128), ("lr", 2e-3), ("threads", 2), ("seed", 0)):
+    extra = [] if args.arch == "cnn" else [f"--arch {args.arch}"]
+    for k, d in (("epochs", defaults["epochs"]), ("batch", 128), ("lr", defaults["lr"]),
+                 ("threads", 2), ("seed", 0)):
         if getattr(args, k) != d:
             extra.append(f"--{k} {getattr(args, k)}")
     if extra:
         cmd += " " + " ".join(extra)
-    readme = f"""# models/
+    n_params = sum(p.numel() for p in model.parameters())
+    section = f"""## {file_name}
 
-## fashion_mnist_cnn.onnx
-
-A small CNN classifying 28x28 Fashion-MNIST images into 10 classes, trained by
+{arch["title"]} classifying 28x28 Fashion-MNIST images into 10 classes, trained by
 `scripts/train_fashion_mnist.py` (seed {args.seed}, CPU, {args.threads} threads) on the
 60,000 training images of the Debian package `dataset-fashion-mnist`.
 
@@ -223,9 +325,10 @@ A small CNN classifying 28x28 Fashion-MNIST images into 10 classes, trained by
 - Output `logits`: float32 `[batch, 10]`, unnormalised; argmax is the class.
 - Classes: {", ".join(f"{i} {c}" for i, c in enumerate(CLASSES))}
 
-Architecture (BatchNormalization is folded into the preceding Conv at export):
+Architecture ({n_params} trainable parameters; BatchNormalization is folded into the
+preceding Conv at export):
 
-{ARCH_TEXT}
+{ARCH_TEXT if args.arch == "cnn" else MBV2_TEXT}
 
 Regenerate (needs `python3-torch`, `python3-onnx`, `python3-numpy`, `dataset-fashion-mnist`):
 
@@ -241,9 +344,9 @@ its accuracy differs from torch's.
 The run is seeded and single-process, but float reductions in torch's CPU
 kernels may still differ across machines and torch builds, so the bytes of the
 .onnx file and the last digit of the accuracy can differ on another machine.
+
 """
-    with open(os.path.join(args.out_dir, "README.md"), "w") as f:
-        f.write(readme)
+    write_section(os.path.join(args.out_dir, "README.md"), file_name, section)
     print(f"wrote {os.path.join(args.out_dir, 'README.md')}")
 
 

@@ -245,6 +245,21 @@ void er_hist_entropy(const uint64_t *hist, int n_bins, double h_lo, double h_hi,
 
 /* ---- mse ---------------------------------------------------------------------- */
 
+/* Expected squared error of 8-bit quantization over [clo, chi]. */
+static double mse_err(const uint64_t *hist, int n_bins, double h_lo, double w, double clo,
+                      double chi) {
+    double step = (chi - clo) / 255.0, inside = step * step / 12.0, err = 0;
+    for (int b = 0; b < n_bins; b++) {
+        if (!hist[b]) continue;
+        double c = h_lo + (b + 0.5) * w, e;
+        if (c < clo) e = (clo - c) * (clo - c);
+        else if (c > chi) e = (c - chi) * (c - chi);
+        else e = inside;
+        err += (double)hist[b] * e;
+    }
+    return err;
+}
+
 void er_hist_mse(const uint64_t *hist, int n_bins, double h_lo, double h_hi, double min,
                  double max, double *lo, double *hi) {
     *lo = min;
@@ -253,26 +268,29 @@ void er_hist_mse(const uint64_t *hist, int n_bins, double h_lo, double h_hi, dou
     if (n_bins < 1 || h_hi <= h_lo || rhi <= rlo) return;
     double w = (h_hi - h_lo) / n_bins;
     enum { K = 400 };
-    double best = INFINITY, best_a = 1;
-    for (int k = K; k >= 1; k--) {
-        double a = (double)k / K;
-        double clo = a * rlo, chi = a * rhi, step = (chi - clo) / 255.0;
-        double inside = step * step / 12.0, err = 0;
-        for (int b = 0; b < n_bins; b++) {
-            if (!hist[b]) continue;
-            double c = h_lo + (b + 0.5) * w, e;
-            if (c < clo) e = (clo - c) * (clo - c);
-            else if (c > chi) e = (c - chi) * (c - chi);
-            else e = inside;
-            err += (double)hist[b] * e;
-        }
-        if (err < best) { /* strict: ties keep the wider range */
-            best = err;
-            best_a = a;
+    /* coordinate descent: the upper end with the lower fixed, then the
+     * lower with the upper fixed (twice; one end is 0 for one-sided data) */
+    double clo = rlo, chi = rhi;
+    for (int round = 0; round < 2; round++) {
+        for (int end = 0; end < 2; end++) {
+            double full = end == 0 ? rhi : rlo;
+            if (full == 0) continue;
+            double best = INFINITY, best_v = full;
+            for (int k = K; k >= 1; k--) { /* strict <: ties keep the wider range */
+                double v = full * k / K;
+                double e = end == 0 ? mse_err(hist, n_bins, h_lo, w, clo, v)
+                                    : mse_err(hist, n_bins, h_lo, w, v, chi);
+                if (e < best) {
+                    best = e;
+                    best_v = v;
+                }
+            }
+            if (end == 0) chi = best_v;
+            else clo = best_v;
         }
     }
-    *lo = min < 0 ? fmax(min, best_a * rlo) : min;
-    *hi = max > 0 ? fmin(max, best_a * rhi) : max;
+    *lo = min < 0 ? fmax(min, clo) : min;
+    *hi = max > 0 ? fmin(max, chi) : max;
 }
 
 er_status er_calib_choose(const er_calib_stats *s, er_calib_method m, double percentile,

@@ -19,9 +19,10 @@
  *                whose 256-level (one-sided) or 2x128-level (two-sided,
  *                on |x|) quantization of the clipped distribution loses
  *                the least information
- *  - mse         the range [a*min, a*max], a in (0, 1], minimizing the
- *                expected squared error of 8-bit quantization (clipping
- *                error for the tails, step^2/12 inside)
+ *  - mse         the range minimizing the expected squared error of 8-bit
+ *                quantization (clipping error for the tails, step^2/12
+ *                inside), each end searched on 400 points between 0 and
+ *                the observed extreme (coordinate descent)
  * Every method returns a range inside [min, max]; quantization then widens
  * it to contain 0. */
 #ifndef ER_PASSES_CALIBRATE_H

@@ -483,6 +483,7 @@ static er_status rd_of(qb *b, int v, int *out) {
         snprintf(nn, sizeof nn, "%s_Cast", name);
         ER_TRY(add_node(b, NULL, "Cast", nn, &hid, 1, &id, 1, &c));
         ER_TRY(set_attr_int(b, c, "to", ER_F32));
+        b->n_quantized++;
     }
     b->rd[v] = id;
     *out = id;
@@ -1044,8 +1045,7 @@ static er_status build(qb *b) {
         if (id < 0)
             return er_fail(ER_ERR_INTERNAL, "quantizer: output '%s' has no value",
                            g->values[v].name);
-        o->values[id].is_output = true;
-        if (!o->values[id].data && o->values[id].rank < 0) ER_TRY(copy_decl(b, v, id));
+        o->values[id].is_output = true; /* declared shapes were copied when it was made */
         outs[i] = id;
     }
     o->outputs = outs;

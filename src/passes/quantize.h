@@ -86,7 +86,7 @@ typedef struct er_quant_config {
  * copied). Fails with ER_ERR_INVALID_ARG naming the value when a tensor to
  * quantize has no calibrated range, ER_ERR_UNSUPPORTED for opset < 10
  * (int8) / < 11 (dynamic), ER_ERR_NOMEM. n_quantized (may be NULL)
- * receives the number of units quantized. */
+ * receives the number of units quantized (fp16: of weights converted). */
 er_status er_quantize_graph(const er_qanalysis *a, const er_quant_config *cfg, er_graph **out,
                             int *n_quantized);
 

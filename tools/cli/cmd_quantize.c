@@ -424,7 +424,10 @@ int cmd_quantize(int argc, char **argv) {
         cli_fail("quantize");
         goto done;
     }
-    printf("quantized    %d of %d layers\n", nq, a->n_units);
+    if (o.mode == ER_QMODE_FP16)
+        printf("converted    %d float32 weight tensors to float16\n", nq);
+    else
+        printf("quantized    %d of %d layers\n", nq, a->n_units);
     if (save(qg, o.out) != ER_OK) {
         cli_fail("quantize");
         goto done;
