@@ -375,7 +375,7 @@ static void observe(void *ctx, int v, const er_tensor *t) {
     if (t->dtype == ER_F32) er_calib_add(ctx, v, t->data, er_tensor_numel(t));
 }
 
-er_status er_calibrate(const er_model *m, const er_dataset *d, size_t n, int batch,
+er_status er_calibrate(const er_model *m, const er_dataset *d, size_t n, int batch, int threads,
                        bool histograms, er_calib *c, er_progress_fn progress,
                        void *progress_ctx) {
     if (n > d->n_samples) n = d->n_samples;
@@ -390,7 +390,7 @@ er_status er_calibrate(const er_model *m, const er_dataset *d, size_t n, int bat
     er_options o;
     er_options_init(&o);
     o.optimize = 0; /* observe the model's own values */
-    o.threads = 0;
+    o.threads = threads;
     const int64_t *dp[1] = {feed.dims};
     o.n_input_shapes = 1;
     o.input_ranks = &feed.rank;

@@ -121,9 +121,10 @@ typedef struct er_feed {
 
 er_status er_feed_plan(const er_model *m, const er_dataset *d, int batch, er_feed *out);
 
-/* Runs the first n samples of d through m (optimize = 0) and fills c: pass 1
- * always, pass 2 when histograms is true. progress may be NULL. */
-er_status er_calibrate(const er_model *m, const er_dataset *d, size_t n, int batch,
+/* Runs the first n samples of d through m (optimize = 0, `threads` intra-op
+ * threads, 0 = one per core) and fills c: pass 1 always, pass 2 when
+ * histograms is true. progress may be NULL. */
+er_status er_calibrate(const er_model *m, const er_dataset *d, size_t n, int batch, int threads,
                        bool histograms, er_calib *c, er_progress_fn progress,
                        void *progress_ctx);
 

@@ -90,7 +90,7 @@ static int calibrate(const er_model *m, const er_dataset *d, er_calib_method met
                      float **hi) {
     er_calib *c;
     if (er_calib_create(m->graph->n_values, &c) != ER_OK) return 0;
-    if (er_calibrate(m, d, d->n_samples, 16, true, c, NULL, NULL) != ER_OK) {
+    if (er_calibrate(m, d, d->n_samples, 16, 1, true, c, NULL, NULL) != ER_OK) {
         printf("  calibrate: %s\n", er_last_error());
         er_calib_free(c);
         return 0;

@@ -1,35 +1,71 @@
-/* cmd_eval.c - `edgerun eval MODEL --images F --labels F`: accuracy on a
- * labelled image set (IDX files as distributed, gzipped or not), with the
- * latency of every batch and the process's peak memory. */
+/* cmd_eval.c - `edgerun eval MODEL --images DATA [--labels F]`: accuracy on a
+ * labelled set (IDX files as distributed, gzipped or not; .npy samples with
+ * IDX labels; a folder of class-named image folders), with the latency of
+ * every batch and the process's peak memory.
+ *
+ * Samples come from tools/common/dataset.c, the loader `edgerun quantize`
+ * uses, so both see the same pixels. Models with a symbolic batch dimension
+ * run --batch rows at a time. A model with a quantized (uint8/int8) input
+ * gets its samples quantized with the scale and zero point of the
+ * DequantizeLinear that reads the input (as `edgerun quantize --int8-io`
+ * writes it); a quantized output is ranked as it is (dequantizing with a
+ * positive scale keeps the order). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "core/tensor.h"
-#include "idx.h"
+#include "dataset.h"
 #include "measure.h"
+#include "runtime/model.h"
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: edgerun eval MODEL --images FILE --labels FILE [--limit N] [--batch N]\n"
+            "usage: edgerun eval MODEL --images DATA [--labels FILE] [--limit N] [--batch N]\n"
             "                    [--threads N] [--mean M] [--std S] [--json]\n\n"
-            "Classifies every image and reports top-1/top-5 accuracy, per-batch latency\n"
-            "percentiles and peak memory. Images are IDX unsigned-byte files (e.g.\n"
-            "Fashion-MNIST's t10k-images-idx3-ubyte.gz); pixels become floats in [0,1],\n"
-            "then (x - mean) / std when --mean/--std are given. The model's first input\n"
-            "must hold one image per batch row (e.g. [N,1,28,28], [N,28,28,1] or [N,784]);\n"
-            "its first output holds class scores [N, classes].\n\n"
-            "  --limit N    use the first N images\n"
-            "  --batch N    images per inference (default 1; needs a dynamic batch dim)\n"
+            "Classifies every sample and reports top-1/top-5 accuracy, per-batch latency\n"
+            "percentiles and peak memory. DATA is an IDX image file (e.g. Fashion-MNIST's\n"
+            "t10k-images-idx3-ubyte.gz) or a .npy batch, with --labels an IDX label file; or a\n"
+            "folder of class-named folders of images (labels from the folder names, sorted).\n"
+            "Byte pixels become floats in [0,1], then (x - mean) / std when --mean/--std are\n"
+            "given (one value, or one per channel). The model's first input holds one sample\n"
+            "per batch row (e.g. [N,1,28,28], [N,28,28,1] or [N,784]); its first output holds\n"
+            "class scores [N, classes]. Quantized (uint8/int8) inputs are fed quantized.\n\n"
+            "  --limit N    use the first N samples\n"
+            "  --batch N    samples per inference (default 1; needs a symbolic batch dim or a\n"
+            "               fixed one of N)\n"
             "  --json       one JSON object: top1, top5 (fractions), count, median_ms,\n"
             "               p90_ms, p99_ms, images_per_s, peak_rss_bytes\n");
+}
+
+/* The (scale, zero point) of the DequantizeLinear reading graph input 0. */
+static int input_qparams(const er_model *m, float *scale, int32_t *zp) {
+    const er_graph *g = m->graph;
+    int in = g->inputs[0];
+    for (int i = 0; i < g->n_nodes; i++) {
+        const er_node *n = &g->nodes[i];
+        if (strcmp(n->op_type, "DequantizeLinear") != 0 || n->n_in < 2 || n->in[0] != in) continue;
+        const er_value *s = &g->values[n->in[1]];
+        if (!s->data || s->dtype != ER_F32 || er_shape_count(s->rank, s->dims) != 1) return 0;
+        *scale = *(const float *)s->data;
+        *zp = 0;
+        if (n->n_in > 2 && n->in[2] >= 0) {
+            const er_value *z = &g->values[n->in[2]];
+            if (!z->data || er_shape_count(z->rank, z->dims) != 1) return 0;
+            *zp = (int32_t)er_load_i64(z->data, z->dtype, 0);
+        }
+        return *scale > 0;
+    }
+    return 0;
 }
 
 int cmd_eval(int argc, char **argv) {
     const char *path = NULL, *images = NULL, *labels = NULL;
     long limit = -1, batch = 1, threads = 1;
-    double mean = 0, stdv = 1;
+    er_data_opts dop;
+    memset(&dop, 0, sizeof dop);
     int json = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -47,14 +83,15 @@ int cmd_eval(int argc, char **argv) {
         } else if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
             if (!cli_int_arg("eval", a, argv[++i], 0, 256, &threads)) return 2;
         } else if ((strcmp(a, "--mean") == 0 || strcmp(a, "--std") == 0) && i + 1 < argc) {
-            char *end;
-            double v = strtod(argv[++i], &end);
-            if (*end || (a[2] == 's' && v == 0)) {
+            int m = a[2] == 'm';
+            double *dst = m ? dop.mean : dop.std;
+            int *n = m ? &dop.n_mean : &dop.n_std;
+            int ok = er_data_parse_values(argv[++i], dst, n);
+            for (int k = 0; ok && !m && k < *n; k++) ok = dst[k] != 0;
+            if (!ok) {
                 fprintf(stderr, "edgerun eval: bad value for %s\n", a);
                 return 2;
             }
-            if (a[2] == 'm') mean = v;
-            else stdv = v;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
         } else if (a[0] == '-') {
@@ -68,97 +105,101 @@ int cmd_eval(int argc, char **argv) {
             return 2;
         }
     }
-    if (!path || !images || !labels) {
+    if (!path || !images) {
         usage(stderr);
         return 2;
     }
     int rc = 1;
-    er_idx img = {0}, lab = {0};
     er_model *m = NULL;
+    er_data *data = NULL;
     er_session *s = NULL;
     er_tensor *x = NULL;
+    float *row = NULL;
     double *lat = NULL;
-    if (er_idx_read(images, &img) != ER_OK || er_idx_read(labels, &lab) != ER_OK) {
+    if (er_model_load(path, &m) != ER_OK || er_data_opts_for_model(m, &dop) != ER_OK) {
         cli_fail("eval");
         goto done;
     }
-    if (img.rank < 2 || lab.rank != 1 || img.dims[0] != lab.dims[0]) {
-        fprintf(stderr, "edgerun eval: %s holds %lld images, %s holds %lld labels\n", images,
-                (long long)img.dims[0], labels, (long long)lab.dims[0]);
-        goto done;
-    }
-    size_t n_img = (size_t)img.dims[0], per = img.count / (n_img ? n_img : 1);
-    if (limit > 0 && (size_t)limit < n_img) n_img = (size_t)limit;
-    if (er_model_load(path, &m) != ER_OK) {
+    dop.limit = limit > 0 ? (size_t)limit : 0;
+    dop.labels = labels;
+    if (er_data_load(images, &dop, &data) != ER_OK) {
         cli_fail("eval");
         goto done;
     }
-    if (er_model_input_count(m) != 1) {
-        fprintf(stderr, "edgerun eval: the model has %d inputs; eval needs exactly one\n",
-                er_model_input_count(m));
+    const er_dataset *ds = er_data_view(data);
+    if (!ds->labels) {
+        fprintf(stderr, "edgerun eval: %s has no labels: give --labels FILE (IDX) or a folder "
+                "of class folders\n", images);
         goto done;
     }
     er_dtype dt;
     int rank;
     int64_t dims[ER_MAX_RANK];
     er_model_input_info(m, 0, &dt, &rank, dims);
-    if (dt != ER_F32 || rank < 2) {
-        fprintf(stderr, "edgerun eval: input must be float32 with a batch dimension\n");
+    float qs = 1;
+    int32_t qz = 0;
+    if (dt != ER_F32 && !((dt == ER_U8 || dt == ER_I8) && input_qparams(m, &qs, &qz))) {
+        fprintf(stderr, "edgerun eval: input '%s' is %s; eval feeds float32 inputs, or 8-bit "
+                "inputs read by a DequantizeLinear\n", er_model_input_name(m, 0),
+                er_dtype_name(dt));
         goto done;
     }
-    if (dims[0] >= 0 && dims[0] != batch) {
-        if (batch != 1 || dims[0] != 1) {
-            fprintf(stderr, "edgerun eval: the model's batch dimension is fixed at %lld; use "
-                    "--batch %lld\n", (long long)dims[0], (long long)dims[0]);
-            goto done;
-        }
-    }
-    size_t per_model = 1;
-    for (int k = 1; k < rank; k++) {
-        if (dims[k] < 0) {
-            fprintf(stderr, "edgerun eval: input dim %d is not fixed\n", k);
-            goto done;
-        }
-        per_model *= (size_t)dims[k];
-    }
-    if (per_model != per) {
-        fprintf(stderr, "edgerun eval: an image has %zu pixels, the model input row holds %zu\n",
-                per, per_model);
+    bool batched = rank >= 2 || (rank >= 1 && dims[0] < 0);
+    if (batched && dims[0] >= 0 && dims[0] != batch) {
+        fprintf(stderr, "edgerun eval: the model's batch dimension is fixed at %lld; use "
+                "--batch %lld\n", (long long)dims[0], (long long)dims[0]);
         goto done;
     }
+    if (!batched && batch != 1) {
+        fprintf(stderr, "edgerun eval: the model input has no batch dimension; use --batch 1\n");
+        goto done;
+    }
+    size_t per = ds->sample_floats, n_img = ds->n_samples;
     er_options o;
     er_options_init(&o);
     o.threads = (int)threads;
     int64_t bdims[ER_MAX_RANK];
     memcpy(bdims, dims, sizeof bdims);
-    bdims[0] = batch;
+    if (batched) bdims[0] = batch;
     const int64_t *dp[1] = {bdims};
     o.n_input_shapes = 1;
     o.input_ranks = &rank;
     o.input_dims = dp;
-    if (er_session_create(m, &o, &s) != ER_OK || er_tensor_create(ER_F32, rank, bdims, &x) != ER_OK) {
+    if (er_session_create(m, &o, &s) != ER_OK || er_tensor_create(dt, rank, bdims, &x) != ER_OK) {
         cli_fail("eval");
         goto done;
     }
     size_t n_batches = (n_img + (size_t)batch - 1) / (size_t)batch;
     lat = malloc(sizeof(double) * (n_batches ? n_batches : 1));
-    if (!lat) goto done;
+    row = malloc(sizeof(float) * (per ? per : 1));
+    if (!lat || !row) goto done;
     size_t top1 = 0, top5 = 0, done_n = 0;
     double total = 0;
+    int32_t qlo = dt == ER_I8 ? -128 : 0, qhi = dt == ER_I8 ? 127 : 255;
     for (size_t b = 0; b < n_batches; b++) {
         size_t rows = n_img - done_n < (size_t)batch ? n_img - done_n : (size_t)batch;
         if ((long)rows != batch) { /* last partial batch: a smaller tensor */
             er_tensor_free(x);
             bdims[0] = (int64_t)rows;
-            if (er_tensor_create(ER_F32, rank, bdims, &x) != ER_OK) {
+            if (er_tensor_create(dt, rank, bdims, &x) != ER_OK) {
                 cli_fail("eval");
                 goto done;
             }
         }
-        float *xd = er_tensor_data(x);
-        const uint8_t *src = img.data + done_n * per;
-        for (size_t k = 0; k < rows * per; k++)
-            xd[k] = (float)(((double)src[k] / 255.0 - mean) / stdv);
+        void *xd = er_tensor_data(x);
+        for (size_t r = 0; r < rows; r++) {
+            float *dst = dt == ER_F32 ? (float *)xd + r * per : row;
+            if (ds->read(ds->ctx, done_n + r, dst) != ER_OK) {
+                cli_fail("eval");
+                goto done;
+            }
+            if (dt == ER_F32) continue;
+            for (size_t k = 0; k < per; k++) { /* QuantizeLinear, half to even */
+                float q = rintf(row[k] / qs) + (float)qz;
+                int32_t iq = q <= (float)qlo ? qlo : q >= (float)qhi ? qhi : (int32_t)q;
+                er_store_i64(xd, dt, r * per + k, iq);
+            }
+        }
         er_tensor *y;
         double t0 = er_now_ms();
         if (er_session_run(s, (const er_tensor *const *)&x, &y) != ER_OK) {
@@ -175,15 +216,16 @@ int cmd_eval(int argc, char **argv) {
             goto done;
         }
         for (size_t r = 0; r < rows; r++) {
-            unsigned label = lab.data[done_n + r];
-            double sl = er_load_f64(er_tensor_data(y), er_tensor_dtype(y), r * classes + label);
+            int32_t label = ds->labels[done_n + r];
+            if (label < 0 || (size_t)label >= classes) continue; /* counts as wrong */
+            double sl = er_load_f64(er_tensor_data(y), er_tensor_dtype(y), r * classes + (size_t)label);
             size_t better = 0; /* classes scoring above the true one: rank of the label */
             for (size_t c = 0; c < classes; c++) {
                 double v = er_load_f64(er_tensor_data(y), er_tensor_dtype(y), r * classes + c);
-                if (v > sl || (v == sl && c < label)) better++;
+                if (v > sl || (v == sl && c < (size_t)label)) better++;
             }
-            if (label < classes && better == 0) top1++;
-            if (label < classes && better < 5) top5++;
+            if (better == 0) top1++;
+            if (better < 5) top5++;
         }
         done_n += rows;
     }
@@ -201,7 +243,7 @@ int cmd_eval(int argc, char **argv) {
                p90, p99, ips, rss, er_session_arena_bytes(s));
     } else {
         printf("model        %s\n", path);
-        printf("images       %zu (%s)\n", done_n, images);
+        printf("images       %s\n", er_data_desc(data));
         printf("top-1        %.2f %%  (%zu / %zu)\n", 100.0 * (double)top1 / (double)done_n,
                top1, done_n);
         printf("top-5        %.2f %%\n", 100.0 * (double)top5 / (double)done_n);
@@ -215,10 +257,10 @@ int cmd_eval(int argc, char **argv) {
     rc = done_n ? 0 : 1;
 done:
     free(lat);
+    free(row);
     er_tensor_free(x);
     er_session_free(s);
+    er_data_free(data);
     er_model_free(m);
-    er_idx_free(&img);
-    er_idx_free(&lab);
     return rc;
 }

@@ -54,7 +54,7 @@ static void usage(FILE *f) {
             "                      (without labels the drop is the share of top-1 changes)\n"
             "  --val-limit N       validation samples used (default 500)\n"
             "  --batch N           samples per inference when the batch dim is free (default 32)\n"
-            "  --threads N         threads (default: one per core)\n"
+            "  --threads N         intra-op threads (default 1; 0 = one per core)\n"
             "  -q                  no progress bar\n",
             er_calib_method_name(DEFAULT_METHOD), DEFAULT_PERCENTILE);
 }
@@ -119,6 +119,7 @@ static int parse(int argc, char **argv, opts *o) {
     o->calib_limit = 1000;
     o->val_limit = 500;
     o->batch = 32;
+    o->threads = 1;
     o->method = DEFAULT_METHOD;
     o->percentile = DEFAULT_PERCENTILE;
     o->act = ER_U8;
@@ -337,8 +338,8 @@ int cmd_quantize(int argc, char **argv) {
         for (int k = 0; k < o.n_ov; k++) hist |= o.ov_method[k] != ER_CALIB_MINMAX;
         pg.what = "calibrating";
         double tc = er_now_ms();
-        if (er_calibrate(m, er_data_view(calib), (size_t)-1, (int)o.batch, hist, cal, progress,
-                         &pg) != ER_OK) {
+        if (er_calibrate(m, er_data_view(calib), (size_t)-1, (int)o.batch, (int)o.threads, hist,
+                         cal, progress, &pg) != ER_OK) {
             fprintf(stderr, "edgerun quantize: calibration: %s\n", er_last_error());
             goto done;
         }

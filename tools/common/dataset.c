@@ -33,6 +33,7 @@ struct er_data {
     er_data_opts o;
     size_t per;      /* values per sample */
     size_t n;        /* samples */
+    size_t n_total;  /* samples in the source (n is fewer under a limit) */
     uint8_t *u8;     /* n * per bytes, or NULL */
     float *f32;      /* n * per floats, or NULL */
     char **images;   /* n paths, or NULL */
@@ -215,6 +216,7 @@ static er_status load_idx(er_data *d, const char *path) {
                        d->per, shape_str(mb, sizeof mb, d->o.rank, d->o.dims));
     }
     d->n = cap_of(d, n);
+    d->n_total = n;
     d->u8 = x.data; /* keeps all images; only the first n are used */
     snprintf(d->desc, sizeof d->desc, "%zu of %zu samples (IDX uint8 %s) from %s", d->n, n,
              shape_str(sb, sizeof sb, x.rank - 1, x.dims + 1), path);
@@ -225,10 +227,13 @@ static er_status load_labels(er_data *d) {
     if (!d->o.labels) return ER_OK;
     er_idx l;
     ER_TRY(er_idx_read(d->o.labels, &l));
-    if (l.rank != 1 || (size_t)l.dims[0] < d->n) {
+    /* an IDX image file must have one label per image; other sources take
+     * the first labels (e.g. a .npy of the first 500 test images) */
+    size_t have = l.rank == 1 ? (size_t)l.dims[0] : 0;
+    if (l.rank != 1 || (d->n_total ? have != d->n_total : have < d->n)) {
         er_idx_free(&l);
-        return er_fail(ER_ERR_SHAPE, "%s: holds %lld labels for %zu samples", d->o.labels,
-                       (long long)(l.rank >= 1 ? l.dims[0] : 0), d->n);
+        return er_fail(ER_ERR_SHAPE, "%s holds %zu labels, the samples number %zu", d->o.labels,
+                       have, d->n_total ? d->n_total : d->n);
     }
     d->labels = malloc(sizeof(int32_t) * (d->n ? d->n : 1));
     if (!d->labels) {
