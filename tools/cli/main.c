@@ -13,6 +13,7 @@ static const struct {
     {"run", cmd_run, "one inference: .npy inputs in, .npy outputs out"},
     {"bench", cmd_bench, "load/session/first-run times, latency percentiles, peak memory"},
     {"eval", cmd_eval, "top-1/top-5 accuracy on a labelled image set (IDX files)"},
+    {"convert", cmd_convert, "to .erm, the native format (mmapped, zero-copy weights)"},
 };
 
 static void usage(FILE *f) {
