@@ -32,8 +32,9 @@ typedef struct buf {
     int oom;
 } buf;
 
+/* Appends n zero bytes and returns them (NULL on OOM or when n is 0). */
 static unsigned char *buf_grow(buf *b, size_t n) {
-    if (b->oom) return NULL;
+    if (b->oom || n == 0) return NULL;
     size_t need;
     if (!er_add_size(&need, b->n, n)) {
         b->oom = 1;
