@@ -344,6 +344,19 @@ void er_session_free(er_session *s) {
     er_free(s);
 }
 
+/* Every bound input shape is checked once here, so shape() functions may
+ * multiply input dims without overflow (a tensor holds at most
+ * ER_MAX_TENSOR_BYTES). Found by fuzz_erm_load: a declared input of
+ * [2^59, 80, 5, 5] overflowed MaxPool's N*C. */
+static er_status check_bound_size(const er_session *s, int i, const char *name) {
+    if (er_shape_count_checked(s->in_rank[i], s->in_dims[i], s->in_dtype[i], NULL, NULL))
+        return ER_OK;
+    char sb[ER_SHAPE_STR_MAX];
+    er_shape_str(sb, sizeof sb, s->in_rank[i], s->in_dims[i]);
+    return er_fail(ER_ERR_SHAPE, "%s: input '%s' shape %s is negative or too large",
+                   s->model->path, name, sb);
+}
+
 static er_status bind_declared_shapes(er_session *s, const er_options *o) {
     const er_graph *g = s->g;
     for (int i = 0; i < g->n_inputs; i++) {
@@ -369,6 +382,7 @@ static er_status bind_declared_shapes(er_session *s, const er_options *o) {
                 s->in_dims[i][k] = d;
             }
             s->in_rank[i] = r;
+            ER_TRY(check_bound_size(s, i, v->name));
             continue;
         }
         if (v->rank < 0)
@@ -378,6 +392,7 @@ static er_status bind_declared_shapes(er_session *s, const er_options *o) {
         for (int k = 0; k < v->rank; k++)
             s->in_dims[i][k] = v->dims[k] >= 0 ? v->dims[k]
                              : (o ? o->symbolic_dim_default : 1);
+        ER_TRY(check_bound_size(s, i, v->name));
     }
     return ER_OK;
 }

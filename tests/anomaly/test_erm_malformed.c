@@ -493,6 +493,22 @@ TEST(erm_malformed_nodes_attrs_strings) {
     free(b.d);
 }
 
+/* A graph input declared far too large must be refused before any op's
+ * shape function multiplies its dims (fuzz_erm_load found MaxPool's N*C
+ * overflowing; tests/fuzz/regressions/erm-huge-input-maxpool.erm). */
+TEST(erm_malformed_huge_declared_input) {
+    base b;
+    CHECK(make_base(&b));
+    unsigned char *c = copy_of(&b);
+    size_t vx = record(c, b.n, ER_ERM_SEC_VALUES, (size_t)b.v_x, ER_ERM_VALUE_BYTES);
+    er_erm_put_u64(c + vx + 16, (uint64_t)1 << 59);
+    erm_fix_checksum(c, b.n);
+    CHECK_STATUS(try_erm(c, b.n), ER_ERR_SHAPE);
+    CHECK_ERROR_HAS("input 'x' shape [576460752303423488,1,5,5] is negative or too large");
+    free(c);
+    free(b.d);
+}
+
 TEST(erm_malformed_out_of_memory_at_every_allocation) {
     base b;
     CHECK(make_base(&b));
