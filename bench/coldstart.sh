@@ -13,7 +13,8 @@
 # at opset 13 into ${TMPDIR:-/tmp}/edgerun-coldstart/ when missing (Debian's
 # python3-torch/torchvision). Each model is converted with `edgerun convert`.
 # Rounds alternate the four variants so they see the same machine state; the
-# table reports medians over rounds. The page cache is warm (one untimed
+# table reports medians over rounds (and the minimum total, which is what a
+# busy machine disturbs least). The page cache is warm (one untimed
 # round first): "cold" means a new process, not a cold disk.
 # ONNX Runtime: onnxruntime-node from $ER_ORT_NODE_MODULES, build/npm or
 # /tmp/ort (scripts/setup-ort.sh installs it when present).
@@ -96,26 +97,29 @@ table=$(/usr/bin/python3 - "$raw" <<'EOF'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 names = list(dict.fromkeys(r["name"] for r in rows))
-med = lambda v: statistics.median(v)
-def get(name, kind, f):
-    return med([f(r["r"]) for r in rows if r["name"] == name and r["kind"] == kind])
-er_total = lambda j: j["load_ms"] + j["session_ms"] + j["first_run_ms"]
-print("| model | ONNX / .erm MB | edgerun ONNX: load + session + first run = total | "
-      "edgerun .erm: load + session + first run = total | .erm, checksum skipped: load / total | "
-      "ORT: session + first run = total | .erm / ORT | .erm / edgerun ONNX |")
+def vals(name, kind, f):
+    return [f(r["r"]) for r in rows if r["name"] == name and r["kind"] == kind]
+med = lambda name, kind, f: statistics.median(vals(name, kind, f))
+lo = lambda name, kind, f: min(vals(name, kind, f))
+er = lambda j: j["load_ms"] + j["session_ms"] + j["first_run_ms"]
+parts = lambda n, k, keys: " + ".join(f"{med(n, k, lambda j, x=x: j[x]):.2f}" for x in keys)
+print("| model | ONNX / .erm MB | edgerun on ONNX: load + session + first run = **total** (min) | "
+      "edgerun on .erm: load + session + first run = **total** (min) | .erm, checksum skipped: "
+      "load, **total** (min) | ORT on ONNX: session + first run = **total** (min) | "
+      ".erm / ORT | .erm / ONNX |")
 print("|---|---|---|---|---|---|---|---|")
 for n in names:
     r0 = next(r for r in rows if r["name"] == n)
-    o = [get(n, "onnx", lambda j, k=k: j[k]) for k in ("load_ms", "session_ms", "first_run_ms")]
-    e = [get(n, "erm", lambda j, k=k: j[k]) for k in ("load_ms", "session_ms", "first_run_ms")]
-    ot, et = get(n, "onnx", er_total), get(n, "erm", er_total)
-    sl, st = get(n, "erm_nocheck", lambda j: j["load_ms"]), get(n, "erm_nocheck", er_total)
-    ort = [get(n, "ort", lambda j, k=k: j[k]) for k in ("session_ms", "first_run_ms")]
-    ortt = get(n, "ort", lambda j: j["cold_ms"])
+    ek = ("load_ms", "session_ms", "first_run_ms")
+    ot, et, st = med(n, "onnx", er), med(n, "erm", er), med(n, "erm_nocheck", er)
+    ort = med(n, "ort", lambda j: j["cold_ms"])
     print(f"| {n} | {r0['onnx_bytes']/1e6:.2f} / {r0['erm_bytes']/1e6:.2f} | "
-          f"{o[0]:.2f} + {o[1]:.2f} + {o[2]:.2f} = **{ot:.2f}** | "
-          f"{e[0]:.2f} + {e[1]:.2f} + {e[2]:.2f} = **{et:.2f}** | {sl:.2f} / {st:.2f} | "
-          f"{ort[0]:.2f} + {ort[1]:.2f} = **{ortt:.2f}** | {et/ortt:.2f}x | {et/ot:.2f}x |")
+          f"{parts(n, 'onnx', ek)} = **{ot:.1f}** ({lo(n, 'onnx', er):.1f}) | "
+          f"{parts(n, 'erm', ek)} = **{et:.1f}** ({lo(n, 'erm', er):.1f}) | "
+          f"{med(n, 'erm_nocheck', lambda j: j['load_ms']):.2f}, **{st:.1f}** "
+          f"({lo(n, 'erm_nocheck', er):.1f}) | "
+          f"{parts(n, 'ort', ('session_ms', 'first_run_ms'))} = **{ort:.1f}** "
+          f"({lo(n, 'ort', lambda j: j['cold_ms']):.1f}) | {et/ort:.2f}x | {et/ot:.2f}x |")
 EOF
 )
 echo "$table"
