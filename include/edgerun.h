@@ -1,8 +1,9 @@
 /*
  * edgerun.h - the public C API of edgerun, the only installed header.
  *
- * edgerun loads a neural network (ONNX today), plans it once (shape inference,
- * constant folding, one activation arena) and runs it many times.
+ * edgerun loads a neural network (ONNX, or its native .erm format written by
+ * er_model_save), plans it once (shape inference, constant folding, one
+ * activation arena) and runs it many times.
  *
  * Example (error handling shortened):
  *

@@ -105,6 +105,16 @@ static er_status check_outputs(er_session *s, const er_node *n) {
     return ER_OK;
 }
 
+/* A node whose outputs are all empty has nothing to compute. Skipping it
+ * also keeps kernels from looping over the other dims of an empty tensor,
+ * which may be huge: fuzz_erm_load found pooling and softmax spinning for
+ * minutes on shapes like [1, 5497558138881, 0, 5]. */
+static bool outputs_empty(const er_op_ctx *c) {
+    for (int k = 0; k < c->n_out; k++)
+        if (c->out[k] && er_tensor_numel(c->out[k]) != 0) return false;
+    return true;
+}
+
 static er_status run_node_now(er_session *s, const er_node *n, er_op_ctx *c) {
     for (int k = 0; k < n->n_out; k++)
         if (n->out[k] >= 0) ER_TRY(alloc_value(s, n->out[k]));
@@ -117,7 +127,7 @@ static er_status run_node_now(er_session *s, const er_node *n, er_op_ctx *c) {
                                    c->scratch_bytes);
         c->scratch = scratch;
     }
-    if (st == ER_OK) st = c->kernel ? c->kernel(c) : n->op->run(c);
+    if (st == ER_OK && !outputs_empty(c)) st = c->kernel ? c->kernel(c) : n->op->run(c);
     if (c->state && n->op->release) n->op->release(c->state);
     c->state = NULL;
     er_aligned_free(scratch);
@@ -514,6 +524,7 @@ er_status er_session_run(er_session *s, const er_tensor *const *inputs, er_tenso
         for (int i = 0; i < s->n_steps; i++) {
             er_step *sp = &s->steps[i];
             const er_node *n = &g->nodes[sp->node];
+            if (outputs_empty(&sp->ctx)) continue;
             er_status st = sp->ctx.kernel ? sp->ctx.kernel(&sp->ctx) : n->op->run(&sp->ctx);
             if (st != ER_OK) return node_fail_prefix(s, n, st);
         }

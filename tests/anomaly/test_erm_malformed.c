@@ -509,6 +509,26 @@ TEST(erm_malformed_huge_declared_input) {
     free(b.d);
 }
 
+/* An empty input whose other dims are huge: no kernel may loop over them
+ * (the session skips nodes whose outputs are all empty; before, pooling and
+ * softmax spun for minutes: tests/fuzz/regressions/erm-empty-*.erm). */
+TEST(erm_malformed_empty_input_with_huge_dims) {
+    base b;
+    CHECK(make_base(&b));
+    unsigned char *c = copy_of(&b);
+    size_t vx = record(c, b.n, ER_ERM_SEC_VALUES, (size_t)b.v_x, ER_ERM_VALUE_BYTES);
+    er_erm_put_u64(c + vx + 16, (uint64_t)1 << 42); /* N */
+    er_erm_put_u64(c + vx + 32, 0);                 /* H */
+    size_t vy = record(c, b.n, ER_ERM_SEC_VALUES, (size_t)b.v_y, ER_ERM_VALUE_BYTES);
+    er_erm_put_u64(c + vy + 16, (uint64_t)1 << 42);
+    er_erm_put_u64(c + vy + 32, 0);
+    erm_fix_checksum(c, b.n);
+    er_status st = try_erm(c, b.n);
+    CHECK_MSG(st == ER_OK || clean_error(st), "status %d (%s)", (int)st, er_last_error());
+    free(c);
+    free(b.d);
+}
+
 TEST(erm_malformed_out_of_memory_at_every_allocation) {
     base b;
     CHECK(make_base(&b));

@@ -6,12 +6,14 @@
  * the mutated bytes before loading (except when the input's last byte is
  * 0xa5, which keeps the checksum path itself covered): the fuzzer then
  * explores the structural validation behind it. The first 4 bytes are forced
- * to the .erm magic so no time goes to inputs the ONNX target covers. Every input must end in ER_OK or a clean
- * error status with a message; sanitizers catch the rest. Single allocations
- * are capped at 64 MiB so hostile shapes fail with ER_ERR_NOMEM, and models
- * planned at more than 100 M multiply-accumulates are loaded and planned but
- * not run: a valid but heavy model (a mutated ConvTranspose of 24 G MACs took
- * 50 s) is a slow input, not a finding. */
+ * to the .erm magic so no time goes to inputs the ONNX target covers.
+ *
+ * Every input must end in ER_OK or a clean error status with a message;
+ * sanitizers catch the rest. Single allocations are capped at 64 MiB so
+ * hostile shapes fail with ER_ERR_NOMEM, and models planned at more than
+ * 100 M multiply-accumulates are loaded and planned but not run: a valid but
+ * heavy model (a mutated ConvTranspose of 24 G MACs took 50 s) is a slow
+ * input, not a finding. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -274,7 +274,8 @@ unsigned char *erm_add_section(const unsigned char *file, size_t size, uint32_t 
     unsigned char *o = calloc(1, total ? total : 1);
     memcpy(o, file, ER_ERM_HEADER_BYTES);
     size_t old_table_end = ER_ERM_HEADER_BYTES + (size_t)n * ER_ERM_SECTION_BYTES;
-    memcpy(o + ER_ERM_HEADER_BYTES, file + ER_ERM_HEADER_BYTES, old_table_end - ER_ERM_HEADER_BYTES);
+    memcpy(o + ER_ERM_HEADER_BYTES, file + ER_ERM_HEADER_BYTES,
+           old_table_end - ER_ERM_HEADER_BYTES);
     memcpy(o + old_table_end + 64, file + old_table_end, size - old_table_end);
     for (uint32_t i = 0; i < n; i++) {
         unsigned char *e = o + ER_ERM_HEADER_BYTES + (size_t)i * ER_ERM_SECTION_BYTES;

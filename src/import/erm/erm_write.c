@@ -495,7 +495,8 @@ static er_status emit_all(writer *w, sink *s) {
     er_erm_put_u64(header + 24, er_xxh64_digest(&s->hash));
     er_erm_put_u32(header + 32, N_SEC);
     if (s->f) {
-        if (fseek(s->f, 0, SEEK_SET) != 0 || fwrite(header, 1, sizeof header, s->f) != sizeof header)
+        if (fseek(s->f, 0, SEEK_SET) != 0 ||
+            fwrite(header, 1, sizeof header, s->f) != sizeof header)
             return er_fail(ER_ERR_IO, "%s: cannot write: %s", s->path, strerror(errno));
     } else {
         memcpy(s->mem->d, header, sizeof header);
