@@ -22,6 +22,7 @@
 # (other sections are kept) with the table, the command and the date.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
+cmdline="bench/coldstart.sh $*"
 build="$root/build"
 rounds=7
 threads=1
@@ -131,16 +132,26 @@ if [ "$update" -eq 1 ]; then
 ## Cold start: .erm vs ONNX vs ONNX Runtime
 
 Load + session creation + first inference in a fresh process, milliseconds,
-median of $rounds rounds (page cache warm), $threads thread(s), on $cpu.
+median of $rounds rounds (page cache warm), $threads thread(s), on $cpu
+($(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg) when the table was written).
 \`edgerun bench MODEL --runs 1 --warmup 0 --json\` for edgerun (load_ms +
 session_ms + first_run_ms), \`node bench/ort_coldstart.js MODEL\` for ONNX
 Runtime 1.30 (InferenceSession.create + first run; loading the Node module
 is not counted). Models: torchvision with seeded random weights, opset 13.
 
-Command: \`bench/coldstart.sh --rounds $rounds --threads $threads --update-results\`
-Date: $(date -u '+%Y-%m-%d %H:%M UTC')
+Command: \`$cmdline\`
+Date: $(date -u '+%Y-%m-%d %H:%M UTC'), edgerun $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')
 
 $table
+
+Reading it: edgerun's ONNX load parses the protobuf and copies every weight
+whose raw_data is misaligned (most of them, in torch exports); the .erm load
+validates every record and verifies the XXH64 checksum over the whole file,
+and uses the weights in place (no copy, no parse). With
+\`EDGERUN_ERM_CHECKSUM=skip\` the load is the validation alone. Session
+creation and the first inference run the same code for both formats, so once
+the model is loaded the difference is only noise; the first inference is
+kernel speed.
 EOF
 )
   /usr/bin/python3 - "$res" "$section" <<'EOF'
