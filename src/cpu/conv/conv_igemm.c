@@ -1,0 +1,96 @@
+/* conv_igemm.c - convolution as (indirect) GEMM on NHWC activations.
+ *
+ * The output is a [P = N*OH*OW, M] matrix whose row p is output pixel p.
+ * Work units are (group, column block, tile of MR pixels), pixel tiles
+ * innermost so one column block of packed weights (sized to half of L2 by
+ * the plan) is reused from cache by consecutive tiles. For each tile the
+ * unit builds, in its thread's scratch, the MR x KH*KW row pointers the
+ * microkernel reads: for tap (kh, kw) and pixel p, the input pixel
+ * (ih, iw) = (oh*sh - pad_top + kh*dh, ow*sw - pad_left + kw*dw) plus the
+ * group's channel offset, or the plan's zero row when (ih, iw) is padding.
+ * A 1x1 stride-1 convolution thus reads the input in place (pointer p*C):
+ * no im2col, no copies. Units are split statically over the threads and
+ * each output element is computed by exactly one unit in a fixed order, so
+ * results do not depend on the thread count. */
+#include "core/threadpool.h"
+#include "cpu/conv/conv_internal.h"
+
+typedef struct igemm_ctx {
+    const er_conv_plan *p;
+    const float *x, *z;
+    float *y;
+    char *scratch;
+    int64_t mtiles, nblocks;
+} igemm_ctx;
+
+/* Row pointers for pixels [p0, p0+mr) of group g into a[t*MR + i]. */
+static void build_rows(const er_conv_plan *p, const float *x, int64_t g, int64_t p0, int mr,
+                       const float **a) {
+    const er_conv_desc *d = &p->d;
+    const int MR = p->gk->mr;
+    const int64_t ohw = d->OH * d->OW, goff = g * (d->C / d->group);
+    int64_t n = p0 / ohw, rem = p0 % ohw, oh = rem / d->OW, ow = rem % d->OW;
+    const int simple = d->KH == 1 && d->KW == 1 && d->stride_h == 1 && d->stride_w == 1 &&
+                       d->pad_top == 0 && d->pad_left == 0 && d->H == d->OH && d->W == d->OW;
+    for (int i = 0; i < mr; i++) {
+        if (simple) {
+            a[i] = x + (p0 + i) * d->C + goff;
+        } else {
+            const float *img = x + n * d->H * d->W * d->C + goff;
+            for (int64_t kh = 0; kh < d->KH; kh++) {
+                int64_t ih = oh * d->stride_h - d->pad_top + kh * d->dil_h;
+                for (int64_t kw = 0; kw < d->KW; kw++) {
+                    int64_t iw = ow * d->stride_w - d->pad_left + kw * d->dil_w;
+                    const float *ptr = ih >= 0 && ih < d->H && iw >= 0 && iw < d->W
+                                           ? img + (ih * d->W + iw) * d->C
+                                           : p->zero;
+                    a[(kh * d->KW + kw) * MR + i] = ptr;
+                }
+            }
+        }
+        if (++ow == d->OW) {
+            ow = 0;
+            if (++oh == d->OH) {
+                oh = 0;
+                n++;
+            }
+        }
+    }
+}
+
+static void igemm_task(void *arg, int64_t begin, int64_t end, int tid) {
+    const igemm_ctx *c = arg;
+    const er_conv_plan *p = c->p;
+    const er_conv_desc *d = &p->d;
+    const int MR = p->gk->mr;
+    const int64_t P = d->N * d->OH * d->OW, Cg = d->C / d->group, Mg = d->M / d->group;
+    const size_t ks = (size_t)(d->KH * d->KW);
+    const float **a = (const float **)(c->scratch + (size_t)tid * p->scratch_per_thread);
+    const size_t panel = (size_t)p->gk->nr * (1 + ks * (size_t)Cg);
+    for (int64_t u = begin; u < end; u++) {
+        int64_t mt = u % c->mtiles, rest = u / c->mtiles;
+        int64_t nbk = rest % c->nblocks, g = rest / c->nblocks;
+        int64_t p0 = mt * MR;
+        int mr = P - p0 < MR ? (int)(P - p0) : MR;
+        int64_t j0 = nbk * p->nb;
+        int64_t nc = Mg - j0 < p->nb ? Mg - j0 : p->nb;
+        build_rows(p, c->x, g, p0, mr, a);
+        const float *w = p->w + (size_t)g * p->w_group_floats + (size_t)(j0 / p->gk->nr) * panel;
+        float *yt = c->y + p0 * d->M + g * Mg + j0;
+        const float *zt = c->z ? c->z + p0 * d->M + g * Mg + j0 : NULL;
+        p->gk->fn((size_t)mr, (size_t)nc, (size_t)Cg, ks, a, w, yt, (size_t)d->M, zt,
+                  (size_t)d->M, &p->mm);
+        if (p->vact)
+            for (int i = 0; i < mr; i++) p->vact(&d->act, yt + i * d->M, (size_t)nc);
+    }
+}
+
+void er_conv_run_igemm(const er_conv_plan *p, const float *x, const float *z, float *y,
+                       void *scratch, er_threadpool *pool) {
+    const er_conv_desc *d = &p->d;
+    igemm_ctx c = {p, x, z, y, scratch, 0, 0};
+    int64_t P = d->N * d->OH * d->OW, Mg = d->M / d->group;
+    c.mtiles = (P + p->gk->mr - 1) / p->gk->mr;
+    c.nblocks = (Mg + p->nb - 1) / p->nb;
+    er_parallel_for(pool, d->group * c.nblocks * c.mtiles, 1, igemm_task, &c);
+}

@@ -1,0 +1,57 @@
+/* conv_internal.h - the convolution plan shared by conv_plan.c (choice,
+ * packing) and the per-algorithm run files (conv_igemm.c, conv_dw.c,
+ * conv_winograd.c). Not for use outside src/cpu/conv/. */
+#ifndef ER_CPU_CONV_CONV_INTERNAL_H
+#define ER_CPU_CONV_CONV_INTERNAL_H
+
+#include "cpu/conv/conv.h"
+#include "cpu/conv/dwconv.h"
+#include "cpu/gemm/gemm.h"
+#include "cpu/gemm/vact.h"
+
+typedef enum conv_algo {
+    CONV_IGEMM,    /* (indirect) GEMM: 1x1 (straight on the input), KxK, grouped */
+    CONV_DW,       /* depthwise: group == C == M */
+    CONV_WINOGRAD, /* F(4x4, 3x3), stride 1, dilation 1, group 1 */
+} conv_algo;
+
+struct er_conv_plan {
+    er_conv_desc d;
+    conv_algo algo;
+    char name[96];
+    er_isa isa;
+    int threads;               /* the most threads er_conv_run may use */
+    er_f32_minmax_params mm;   /* the clamp the kernels apply at the store */
+    er_f32_vact_fn vact;       /* non-clamp activation, applied per hot tile; NULL: none */
+    float *zero;               /* zero_floats zeros: the row padding taps read */
+    size_t scratch_per_thread; /* bytes, a multiple of 64 */
+
+    /* CONV_IGEMM */
+    const er_f32_gemm_ukernel *gk;
+    float *w;               /* packed weights (igemm panels / dw rows / Winograd) */
+    size_t w_group_floats;  /* packed floats per group */
+    int64_t nb;             /* output columns per work unit (a multiple of gk->nr) */
+
+    /* CONV_DW */
+    const er_f32_dwconv_ukernel *dk;
+    size_t cpad;
+
+    /* CONV_WINOGRAD */
+    int64_t wg_tiles_h, wg_tiles_w; /* 4x4 output tiles per image */
+    int64_t wg_tb;                  /* tiles per work block */
+};
+
+/* Runs with pool (NULL or <= p->threads threads); scratch per conv.h. */
+void er_conv_run_igemm(const er_conv_plan *p, const float *x, const float *z, float *y,
+                       void *scratch, er_threadpool *pool);
+void er_conv_run_dw(const er_conv_plan *p, const float *x, const float *z, float *y,
+                    void *scratch, er_threadpool *pool);
+void er_conv_run_winograd(const er_conv_plan *p, const float *x, const float *z, float *y,
+                          void *scratch, er_threadpool *pool);
+
+/* Winograd planning (conv_winograd.c): packs the transformed weights. */
+er_status er_conv_plan_winograd(er_conv_plan *p, const float *w, const float *b);
+/* Whether Winograd applies to d and is chosen for it. */
+int er_conv_winograd_eligible(const er_conv_desc *d);
+
+#endif

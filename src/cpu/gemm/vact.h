@@ -1,0 +1,38 @@
+/* vact.h - vectorized fused activations (the epilogue after a GEMM or
+ * convolution tile, applied while the tile is still in L1).
+ *
+ * er_f32_vact_<isa>(a, y, n) applies er_act `a` to n floats in place, with
+ * the semantics of er_act_apply_ref (cpu/act.h). Clamp kinds (NONE, RELU,
+ * CLIP) are exact; LEAKY_RELU, HARD_SIGMOID and HARD_SWISH differ from the
+ * reference by at most 1 ulp (x/6 becomes x*(1/6) in an FMA). SIGMOID, SILU
+ * and TANH use exp(x) = 2^n * p(r), a degree-6 polynomial on
+ * |r| <= ln2/2 (Cephes' expf coefficients), with x clamped to
+ * [-87.3, 88.3]:
+ *   sigmoid(x) = 1/(1+e) or e/(1+e) with e = exp(-|x|)   (no overflow)
+ *   silu(x)    = x * sigmoid(x)
+ *   tanh(x)    = sign(x) * (1-t)/(1+t) with t = exp(-2|x|)
+ * Measured max error vs the double-precision reference over 2e6 points in
+ * [-30, 30] plus the edges (tests/kernels/test_vact.c asserts these bounds):
+ *   sigmoid <= 2e-7 absolute, silu <= 4e-7 * max(1, |x|), tanh <= 2e-7 absolute.
+ * The scalar level uses libm's expf/tanhf (portable C, any architecture). */
+#ifndef ER_CPU_GEMM_VACT_H
+#define ER_CPU_GEMM_VACT_H
+
+#include <stddef.h>
+
+#include "core/cpu_features.h"
+#include "cpu/act.h"
+#include "cpu/gemm/gemm.h"
+
+typedef void (*er_f32_vact_fn)(const er_act *a, float *y, size_t n);
+
+void er_f32_vact__scalar(const er_act *a, float *y, size_t n);
+#if ER_ARCH_X86_64
+void er_f32_vact__avx2(const er_act *a, float *y, size_t n);
+void er_f32_vact__avx512(const er_act *a, float *y, size_t n);
+#endif
+
+/* The variant for an ISA level (the best this build has at or below it). */
+er_f32_vact_fn er_f32_vact_pick(er_isa isa);
+
+#endif
