@@ -9,6 +9,9 @@
 #include "cpu/gemm/gemm.h"
 #include "cpu/gemm/vact.h"
 
+/* Depthwise windows taller than this go to the igemm path. */
+#define ER_DW_MAX_KH 16
+
 typedef enum conv_algo {
     CONV_IGEMM,    /* (indirect) GEMM: 1x1 (straight on the input), KxK, grouped */
     CONV_DW,       /* depthwise: group == C == M */
@@ -35,6 +38,7 @@ struct er_conv_plan {
     /* CONV_DW */
     const er_f32_dwconv_ukernel *dk;
     size_t cpad;
+    er_f32_dwconv_row dw_row; /* the row geometry (rows filled per row) */
 
     /* CONV_WINOGRAD */
     int64_t wg_tiles_h, wg_tiles_w; /* 4x4 output tiles per image */

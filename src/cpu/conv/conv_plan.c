@@ -1,7 +1,7 @@
 /* conv_plan.c - algorithm choice and weight packing for er_conv_run.
  *
  * Choice (once, at plan time, from the descriptor and the ISA level):
- *   depthwise (group == C == M)              -> CONV_DW: row kernels, 3x3/5x5
+ *   depthwise (group == C == M, KH <= 16)    -> CONV_DW: row kernels, 3x3/5x5
  *                                               specialised, any stride/dilation
  *   3x3, stride 1, dilation 1, group 1,
  *   C and M >= 32 (er_conv_winograd_eligible) -> CONV_WINOGRAD F(4x4, 3x3)
@@ -71,7 +71,7 @@ static er_status plan_igemm(er_conv_plan *p, const float *w, const float *b) {
 static er_status plan_dw(er_conv_plan *p, const float *w, const float *b) {
     const er_conv_desc *d = &p->d;
     int64_t ks = d->KH * d->KW;
-    p->dk = er_f32_dwconv_pick(p->isa, (int)(ks <= 25 ? ks : 0));
+    p->dk = er_f32_dwconv_pick(p->isa, d->KH, d->KW);
     p->cpad = (size_t)((d->C + ER_DWCONV_CPAD - 1) / ER_DWCONV_CPAD * ER_DWCONV_CPAD);
     size_t n;
     if (!er_mul_size(&n, p->cpad, (size_t)ks + 1) || n > SIZE_MAX / sizeof(float))
@@ -83,7 +83,18 @@ static er_status plan_dw(er_conv_plan *p, const float *w, const float *b) {
         p->w[c] = b ? b[c] : 0.0f;
         for (int64_t t = 0; t < ks; t++) p->w[(size_t)(1 + t) * p->cpad + (size_t)c] = w[c * ks + t];
     }
-    p->scratch_per_thread = (size_t)d->OW * (size_t)ks * sizeof(float *);
+    er_f32_dwconv_row *r = &p->dw_row;
+    r->kh = (size_t)d->KH;
+    r->kw = (size_t)d->KW;
+    r->in_w = (size_t)d->W;
+    r->pixel_stride = (size_t)d->C;
+    r->stride = (size_t)d->stride_w;
+    r->dil = (size_t)d->dil_w;
+    r->pad_left = (size_t)d->pad_left;
+    r->out_w = (size_t)d->OW;
+    r->zero = p->zero;
+    er_dwconv_interior(r);
+    p->scratch_per_thread = 0;
     p->algo = CONV_DW;
     snprintf(p->name, sizeof p->name, "dwconv%lldx%lld/%s", (long long)d->KH, (long long)d->KW,
              p->dk->name);
@@ -118,13 +129,21 @@ er_status er_conv_plan_create(const er_conv_desc *d, const float *w, const float
         p->mm.max = INFINITY;
         p->vact = er_f32_vact_pick(isa);
     }
-    /* the zero row: the widest read through a padding pointer is C floats */
-    p->zero = er_aligned_alloc((size_t)d->C * sizeof(float));
+    /* the zero row: igemm reads C floats through a padding pointer, the
+     * depthwise kernels a whole input row (W*C) */
+    int dw = d->group == d->C && d->M == d->C && d->KH <= ER_DW_MAX_KH;
+    size_t zn;
+    if (!er_mul_size(&zn, (size_t)d->C, dw ? (size_t)d->W : 1) || zn > SIZE_MAX / sizeof(float)) {
+        er_conv_plan_free(p);
+        return er_fail(ER_ERR_SHAPE, "convolution input row too large (%lld x %lld)",
+                       (long long)d->W, (long long)d->C);
+    }
+    p->zero = er_aligned_alloc(zn * sizeof(float));
     if (!p->zero) return plan_fail_nomem(p);
-    memset(p->zero, 0, (size_t)d->C * sizeof(float));
+    memset(p->zero, 0, zn * sizeof(float));
 
     er_status st;
-    if (d->group == d->C && d->M == d->C)
+    if (dw)
         st = plan_dw(p, w, b);
     else if (er_conv_winograd_eligible(d))
         st = er_conv_plan_winograd(p, w, b);

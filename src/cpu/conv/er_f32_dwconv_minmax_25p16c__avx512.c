@@ -5,5 +5,5 @@
 #if ER_ARCH_X86_64
 #include "cpu/conv/dwconv_avx512.h"
 
-ER_DWCONV_AVX512_DEFINE(er_f32_dwconv_minmax_25p16c__avx512, 25)
+ER_DWCONV_AVX512_DEFINE(er_f32_dwconv_minmax_25p16c__avx512, 5, 5)
 #endif

@@ -5,5 +5,5 @@
 #if ER_ARCH_X86_64
 #include "cpu/conv/dwconv_avx512.h"
 
-ER_DWCONV_AVX512_DEFINE(er_f32_dwconv_minmax_9p16c__avx512, 9)
+ER_DWCONV_AVX512_DEFINE(er_f32_dwconv_minmax_9p16c__avx512, 3, 3)
 #endif

@@ -5,5 +5,5 @@
 #if ER_ARCH_X86_64
 #include "cpu/conv/dwconv_avx2.h"
 
-ER_DWCONV_AVX2_DEFINE(er_f32_dwconv_minmax_9p8c__avx2, 9)
+ER_DWCONV_AVX2_DEFINE(er_f32_dwconv_minmax_9p8c__avx2, 3, 3)
 #endif
