@@ -2,7 +2,7 @@
  * torchvision models (bench/kernels/model_convs.h).
  *
  *   conv_bench [--model NAME] [--isa scalar|avx2|avx512|all] [--threads N]
- *              [--min-ms MS] [--layers]
+ *              [--min-ms MS] [--totals] [--cold]
  *
  * For each model: every distinct conv shape (with how often it occurs), its
  * algorithm, time, GFLOP/s and % of the measured FMA peak of one core times
@@ -10,7 +10,9 @@
  * layers). Peak: an FMA loop with 12 independent accumulators at the
  * level's vector width, measured at start. Inputs are random and stay in
  * cache between repetitions (a model run reads them from the previous
- * layer's output, usually also in L2/L3).
+ * layer's output, usually also in L2/L3). Weights stay in cache too unless
+ * --cold: then a 96 MiB buffer is swept before every run, so the packed
+ * weights come from DRAM as in a whole-model run of a large model.
  *
  * Time is the minimum over the repetitions, and with one thread it is the
  * thread's CPU time (CLOCK_THREAD_CPUTIME_ID): on a shared machine other
@@ -45,6 +47,16 @@ static double now_s(void) {
     struct timespec t;
     clock_gettime(g_cpu_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static int g_cold;
+static float *g_flush;
+#define FLUSH_FLOATS (96u << 18) /* 96 MiB */
+
+/* Evicts the caches (--cold): reads and writes a buffer larger than L3. */
+static void flush_caches(void) {
+    if (!g_cold) return;
+    for (size_t i = 0; i < FLUSH_FLOATS; i += 16) g_flush[i] += 1.0f;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -162,6 +174,7 @@ static double time_layer(const layer *l, er_isa isa, er_threadpool *pool, int th
     double start = now_s();
     for (int i = 0; i < 3; i++) er_conv_run(p, x, z, y, scratch, pool); /* warm up */
     while (n < MAXREP && (n < 5 || (now_s() - start) * 1e3 < min_ms)) {
+        flush_caches();
         double t0 = now_s();
         er_conv_run(p, x, z, y, scratch, pool);
         t[n++] = now_s() - t0;
@@ -191,9 +204,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--min-ms") && i + 1 < argc) min_ms = atof(argv[++i]);
         else if (!strcmp(argv[i], "--totals")) show_layers = 0;
+        else if (!strcmp(argv[i], "--cold")) g_cold = 1;
         else {
             fprintf(stderr, "usage: %s [--model NAME] [--isa scalar|avx2|avx512|all] "
-                            "[--threads N] [--min-ms MS] [--totals]\n", argv[0]);
+                            "[--threads N] [--min-ms MS] [--totals] [--cold]\n", argv[0]);
             return 2;
         }
     }
@@ -214,6 +228,11 @@ int main(int argc, char **argv) {
         isas[nisa++] = best;
     }
     g_cpu_clock = threads == 1;
+    if (g_cold) {
+        g_flush = er_aligned_alloc(FLUSH_FLOATS * sizeof(float));
+        if (!g_flush) return 1;
+        memset(g_flush, 0, FLUSH_FLOATS * sizeof(float));
+    }
     er_threadpool *pool = NULL;
     if (threads > 1 && er_threadpool_create(threads, &pool) != ER_OK) return 1;
     for (int ii = 0; ii < nisa; ii++) {
@@ -264,5 +283,6 @@ int main(int argc, char **argv) {
         }
     }
     er_threadpool_free(pool);
+    er_aligned_free(g_flush);
     return 0;
 }

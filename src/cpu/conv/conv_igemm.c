@@ -65,7 +65,8 @@ static void igemm_task(void *arg, int64_t begin, int64_t end, int tid) {
     const int MR = p->gk->mr;
     const int64_t P = d->N * d->OH * d->OW, Cg = d->C / d->group, Mg = d->M / d->group;
     const size_t ks = (size_t)(d->KH * d->KW);
-    const float **a = (const float **)(c->scratch + (size_t)tid * p->scratch_per_thread);
+    const float **a =
+        (const float **)(c->scratch + p->scratch_shared + (size_t)tid * p->scratch_per_thread);
     const size_t panel = (size_t)p->gk->nr * (1 + ks * (size_t)Cg);
     for (int64_t u = begin; u < end; u++) {
         int64_t mt = u % c->mtiles, rest = u / c->mtiles;

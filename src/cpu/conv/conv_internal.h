@@ -6,6 +6,7 @@
 
 #include "cpu/conv/conv.h"
 #include "cpu/conv/dwconv.h"
+#include "cpu/conv/winograd.h"
 #include "cpu/gemm/gemm.h"
 #include "cpu/gemm/vact.h"
 
@@ -27,7 +28,8 @@ struct er_conv_plan {
     er_f32_minmax_params mm;   /* the clamp the kernels apply at the store */
     er_f32_vact_fn vact;       /* non-clamp activation, applied per hot tile; NULL: none */
     float *zero;               /* zero_floats zeros: the row padding taps read */
-    size_t scratch_per_thread; /* bytes, a multiple of 64 */
+    size_t scratch_shared;     /* bytes at the start of scratch, a multiple of 64 */
+    size_t scratch_per_thread; /* bytes per thread after them, a multiple of 64 */
 
     /* CONV_IGEMM */
     const er_f32_gemm_ukernel *gk;
@@ -40,10 +42,17 @@ struct er_conv_plan {
     size_t cpad;
     er_f32_dwconv_row dw_row; /* the row geometry (rows filled per row) */
 
-    /* CONV_WINOGRAD */
-    int64_t wg_tiles_h, wg_tiles_w; /* 4x4 output tiles per image */
-    int64_t wg_tb;                  /* tiles per work block */
+    /* CONV_WINOGRAD (uses gk, w, w_group_floats = floats per xi, nb) */
+    int64_t wg_tiles;               /* 4x4 output tiles of the batch */
+    float *wg_bias;                 /* M biases or NULL */
+    er_f32_winograd_input_fn wg_in;
+    er_f32_winograd_output_fn wg_out;
+    size_t wg_v_bytes, wg_m_bytes;  /* the two transform buffers in scratch_shared */
 };
+
+/* Output columns per GEMM work unit for a weight block of k rows (see
+ * conv_plan.c). */
+int64_t er_conv_pick_nb(const er_conv_plan *p, int64_t n, int64_t k, int64_t units_per_block);
 
 /* Runs with pool (NULL or <= p->threads threads); scratch per conv.h. */
 void er_conv_run_igemm(const er_conv_plan *p, const float *x, const float *z, float *y,

@@ -26,18 +26,17 @@ static er_status plan_fail_nomem(er_conv_plan *p) {
     return er_fail(ER_ERR_NOMEM, "out of memory planning a convolution");
 }
 
-/* Columns per igemm work unit: as many NR panels as fit half of L2 (the
+/* Columns per GEMM work unit: as many NR panels as fit half of L2 (the
  * weight block is then read from L2 for every pixel tile), fewer when the
- * threads would otherwise lack work units. */
-static int64_t pick_nb(const er_conv_plan *p, int64_t Mg, int64_t K, int64_t mtiles) {
+ * threads would otherwise lack work units (mtiles: units per column block). */
+int64_t er_conv_pick_nb(const er_conv_plan *p, int64_t Mg, int64_t K, int64_t mtiles) {
     const int64_t nr = p->gk->nr;
     int64_t l2 = er_cpu()->l2_bytes > 0 ? er_cpu()->l2_bytes : 512 * 1024;
     int64_t panels_total = (Mg + nr - 1) / nr;
     int64_t panels = (l2 / 2) / ((K + 1) * nr * (int64_t)sizeof(float));
     if (panels < 1) panels = 1;
     if (panels > panels_total) panels = panels_total;
-    while (panels > 1 && mtiles * p->d.group * ((panels_total + panels - 1) / panels) <
-                             4 * (int64_t)p->threads)
+    while (panels > 1 && mtiles * ((panels_total + panels - 1) / panels) < 4 * (int64_t)p->threads)
         panels = (panels + 1) / 2;
     return panels * nr;
 }
@@ -58,7 +57,7 @@ static er_status plan_igemm(er_conv_plan *p, const float *w, const float *b) {
                          b ? b + g * Mg : NULL, p->w + (size_t)g * per);
     int64_t P = d->N * d->OH * d->OW;
     int64_t mtiles = (P + p->gk->mr - 1) / p->gk->mr;
-    p->nb = pick_nb(p, Mg, ks * Cg, mtiles);
+    p->nb = er_conv_pick_nb(p, Mg, ks * Cg, mtiles * d->group);
     p->scratch_per_thread = (size_t)p->gk->mr * (size_t)ks * sizeof(float *);
     p->algo = CONV_IGEMM;
     const char *kind = ks == 1 ? (d->stride_h == 1 && d->stride_w == 1 ? "gemm1x1" : "gemm1x1s")
@@ -156,6 +155,7 @@ er_status er_conv_plan_create(const er_conv_desc *d, const float *w, const float
                                   : st;
     }
     p->scratch_per_thread = (p->scratch_per_thread + 63) & ~(size_t)63;
+    p->scratch_shared = (p->scratch_shared + 63) & ~(size_t)63;
     *out = p;
     return ER_OK;
 }
@@ -164,11 +164,12 @@ void er_conv_plan_free(er_conv_plan *p) {
     if (!p) return;
     er_aligned_free(p->w);
     er_aligned_free(p->zero);
+    er_aligned_free(p->wg_bias);
     er_free(p);
 }
 
 size_t er_conv_scratch_bytes(const er_conv_plan *p) {
-    return p->scratch_per_thread * (size_t)p->threads;
+    return p->scratch_shared + p->scratch_per_thread * (size_t)p->threads;
 }
 
 const char *er_conv_algo(const er_conv_plan *p) { return p->name; }
