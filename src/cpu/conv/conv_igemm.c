@@ -58,6 +58,48 @@ static void build_rows(const er_conv_plan *p, const float *x, int64_t g, int64_t
     }
 }
 
+/* im2col of pixels [p0, p0+mr) of group g: row i = the ks*Cg inputs of
+ * pixel p0+i in tap-major order (zeros for padding), at blk + i*ks*Cg.
+ * A window row whose taps are all inside (dilation 1) is one contiguous
+ * run of KW*C floats in NHWC, copied as one run when the group is the
+ * whole channel range. */
+static void im2col_rows(const er_conv_plan *p, const float *x, int64_t g, int64_t p0, int mr,
+                        float *blk) {
+    const er_conv_desc *d = &p->d;
+    const int64_t ohw = d->OH * d->OW, Cg = d->C / d->group, goff = g * Cg;
+    const int64_t K = d->KH * d->KW * Cg;
+    for (int i = 0; i < mr; i++) {
+        const int64_t pix = p0 + i, n = pix / ohw, oh = pix % ohw / d->OW, ow = pix % d->OW;
+        const float *img = x + n * d->H * d->W * d->C + goff;
+        float *dst = blk + i * K;
+        const int64_t iw0 = ow * d->stride_w - d->pad_left;
+        for (int64_t kh = 0; kh < d->KH; kh++) {
+            const int64_t ih = oh * d->stride_h - d->pad_top + kh * d->dil_h;
+            float *drow = dst + kh * d->KW * Cg;
+            if (ih < 0 || ih >= d->H) {
+                for (int64_t q = 0; q < d->KW * Cg; q++) drow[q] = 0.0f;
+                continue;
+            }
+            const float *srow = img + ih * d->W * d->C;
+            if (Cg == d->C && d->dil_w == 1 && iw0 >= 0 && iw0 + d->KW <= d->W) {
+                const float *src = srow + iw0 * d->C;
+                for (int64_t q = 0; q < d->KW * Cg; q++) drow[q] = src[q];
+                continue;
+            }
+            for (int64_t kw = 0; kw < d->KW; kw++) {
+                const int64_t iw = iw0 + kw * d->dil_w;
+                float *dt = drow + kw * Cg;
+                if (iw < 0 || iw >= d->W) {
+                    for (int64_t q = 0; q < Cg; q++) dt[q] = 0.0f;
+                } else {
+                    const float *src = srow + iw * d->C;
+                    for (int64_t q = 0; q < Cg; q++) dt[q] = src[q];
+                }
+            }
+        }
+    }
+}
+
 static void igemm_task(void *arg, int64_t begin, int64_t end, int tid) {
     const igemm_ctx *c = arg;
     const er_conv_plan *p = c->p;
@@ -65,8 +107,10 @@ static void igemm_task(void *arg, int64_t begin, int64_t end, int tid) {
     const int MR = p->gk->mr;
     const int64_t P = d->N * d->OH * d->OW, Cg = d->C / d->group, Mg = d->M / d->group;
     const size_t ks = (size_t)(d->KH * d->KW);
-    const float **a =
-        (const float **)(c->scratch + p->scratch_shared + (size_t)tid * p->scratch_per_thread);
+    char *mine = c->scratch + p->scratch_shared + (size_t)tid * p->scratch_per_thread;
+    const float **a = (const float **)mine;
+    /* im2col plans: MR row pointers, then the MR x ks*Cg block (64-aligned) */
+    float *blk = (float *)(mine + (((size_t)MR * sizeof(float *) + 63) & ~(size_t)63));
     const size_t panel = (size_t)p->gk->nr * (1 + ks * (size_t)Cg);
     for (int64_t u = begin; u < end; u++) {
         int64_t mt = u % c->mtiles, rest = u / c->mtiles;
@@ -75,12 +119,20 @@ static void igemm_task(void *arg, int64_t begin, int64_t end, int tid) {
         int mr = P - p0 < MR ? (int)(P - p0) : MR;
         int64_t j0 = nbk * p->nb;
         int64_t nc = Mg - j0 < p->nb ? Mg - j0 : p->nb;
-        build_rows(p, c->x, g, p0, mr, a);
         const float *w = p->w + (size_t)g * p->w_group_floats + (size_t)(j0 / p->gk->nr) * panel;
         float *yt = c->y + p0 * d->M + g * Mg + j0;
         const float *zt = c->z ? c->z + p0 * d->M + g * Mg + j0 : NULL;
-        p->gk->fn((size_t)mr, (size_t)nc, (size_t)Cg, ks, a, w, yt, (size_t)d->M, zt,
-                  (size_t)d->M, &p->mm);
+        if (p->im2col) {
+            /* one tap of ks*Cg channels: the inner loop runs without tap switches */
+            im2col_rows(p, c->x, g, p0, mr, blk);
+            for (int i = 0; i < mr; i++) a[i] = blk + (size_t)i * ks * (size_t)Cg;
+            p->gk->fn((size_t)mr, (size_t)nc, ks * (size_t)Cg, 1, a, w, yt, (size_t)d->M, zt,
+                      (size_t)d->M, &p->mm);
+        } else {
+            build_rows(p, c->x, g, p0, mr, a);
+            p->gk->fn((size_t)mr, (size_t)nc, (size_t)Cg, ks, a, w, yt, (size_t)d->M, zt,
+                      (size_t)d->M, &p->mm);
+        }
         if (p->vact)
             for (int i = 0; i < mr; i++) p->vact(&d->act, yt + i * d->M, (size_t)nc);
     }

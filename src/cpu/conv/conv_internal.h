@@ -36,6 +36,7 @@ struct er_conv_plan {
     float *w;               /* packed weights (igemm panels / dw rows / Winograd) */
     size_t w_group_floats;  /* packed floats per group */
     int64_t nb;             /* output columns per work unit (a multiple of gk->nr) */
+    int im2col;             /* copy each pixel tile's window rows (few input channels) */
 
     /* CONV_DW */
     const er_f32_dwconv_ukernel *dk;
