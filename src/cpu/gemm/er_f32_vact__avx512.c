@@ -6,30 +6,29 @@
 #if ER_ARCH_X86_64
 #include <immintrin.h>
 
-/* exp(x) for x in [-87.3, 88.3] (callers clamp): 2^n * p(r), Cephes expf. */
-static inline __m512 exp_ps(__m512 x) {
-    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.3f)), _mm512_set1_ps(-87.3f));
-    __m512 fx = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693359375f), x);
-    x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(-2.12194440e-4f), x);
-    __m512 y = _mm512_set1_ps(1.9875691500e-4f);
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.3981999507e-3f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(8.3334519073e-3f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(4.1665795894e-2f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.6666665459e-1f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(5.0000001201e-1f));
-    y = _mm512_fmadd_ps(y, _mm512_mul_ps(x, x), _mm512_add_ps(x, _mm512_set1_ps(1.0f)));
-    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(fx), _mm512_set1_epi32(127)), 23);
-    return _mm512_mul_ps(y, _mm512_castsi512_ps(e));
+/* exp(x) for x <= 0 (all callers pass -|.|): n = round(x/ln2), r = x - n*ln2
+ * in two steps, e^r = 1 + r + r^2 q(r) with q a cubic fitted for minimal
+ * relative error on |r| <= ln2/2 (max 2e-7 after float evaluation), and
+ * 2^n applied by vscalefps (underflows cleanly to 0). */
+static inline __attribute__((always_inline)) __m512 exp_ps(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(0.008312501f), r, _mm512_set1_ps(0.041890115f));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(0.16667114f));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(0.49999231f));
+    const __m512 p = _mm512_fmadd_ps(q, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
 }
 
-static inline __m512 abs_ps(__m512 x) {
+static inline __attribute__((always_inline)) __m512 abs_ps(__m512 x) {
     return _mm512_castsi512_ps(
         _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7fffffff)));
 }
 
-static inline __m512 sigmoid_ps(__m512 x) {
+static inline __attribute__((always_inline)) __m512 sigmoid_ps(__m512 x) {
     __m512 e = exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), abs_ps(x)));
     __m512 den = _mm512_add_ps(e, _mm512_set1_ps(1.0f));
     __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
@@ -39,7 +38,7 @@ static inline __m512 sigmoid_ps(__m512 x) {
     return _mm512_mask_mul_ps(r, neg, r, e);
 }
 
-static inline __m512 tanh_ps(__m512 x) {
+static inline __attribute__((always_inline)) __m512 tanh_ps(__m512 x) {
     __m512 t = exp_ps(_mm512_mul_ps(abs_ps(x), _mm512_set1_ps(-2.0f)));
     __m512 one = _mm512_set1_ps(1.0f);
     __m512 den = _mm512_add_ps(one, t), q = _mm512_rcp14_ps(den);
@@ -49,7 +48,7 @@ static inline __m512 tanh_ps(__m512 x) {
     return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(r), sign));
 }
 
-static inline __m512 act_ps(const er_act *a, __m512 v) {
+static inline __attribute__((always_inline)) __m512 act_ps(const er_act *a, __m512 v) {
     const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
     switch (a->kind) {
     case ER_ACT_NONE: return v;

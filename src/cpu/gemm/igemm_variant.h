@@ -3,7 +3,7 @@
  * A tile body tile(ROWS, MRS, NRV, nc, kc, ks, a, w, c, cs, z, zs, p) computes
  * exactly ROWS rows (a compile-time constant once inlined) reading row
  * pointers at stride MRS (the variant's MR). ER_IGEMM_DEFINE(name, tile, MR,
- * NRV) defines name() with one inlined instance per row count 1..MR and a
+ * NRV) defines name() with one instance per row count 1..MR (MR <= 8) and a
  * switch on mr, so a tail tile costs no redundant rows. */
 #ifndef ER_CPU_GEMM_IGEMM_VARIANT_H
 #define ER_CPU_GEMM_IGEMM_VARIANT_H
@@ -22,12 +22,6 @@
 #define ER_IGEMM_CASES_6(t, M, V) ER_IGEMM_CASES_5(t, M, V) ER_IGEMM_CASE(t, 6, M, V)
 #define ER_IGEMM_CASES_7(t, M, V) ER_IGEMM_CASES_6(t, M, V) ER_IGEMM_CASE(t, 7, M, V)
 #define ER_IGEMM_CASES_8(t, M, V) ER_IGEMM_CASES_7(t, M, V) ER_IGEMM_CASE(t, 8, M, V)
-#define ER_IGEMM_CASES_9(t, M, V) ER_IGEMM_CASES_8(t, M, V) ER_IGEMM_CASE(t, 9, M, V)
-#define ER_IGEMM_CASES_10(t, M, V) ER_IGEMM_CASES_9(t, M, V) ER_IGEMM_CASE(t, 10, M, V)
-#define ER_IGEMM_CASES_11(t, M, V) ER_IGEMM_CASES_10(t, M, V) ER_IGEMM_CASE(t, 11, M, V)
-#define ER_IGEMM_CASES_12(t, M, V) ER_IGEMM_CASES_11(t, M, V) ER_IGEMM_CASE(t, 12, M, V)
-#define ER_IGEMM_CASES_13(t, M, V) ER_IGEMM_CASES_12(t, M, V) ER_IGEMM_CASE(t, 13, M, V)
-#define ER_IGEMM_CASES_14(t, M, V) ER_IGEMM_CASES_13(t, M, V) ER_IGEMM_CASE(t, 14, M, V)
 
 #define ER_IGEMM_DEFINE(name, tile, MR, NRV)                                                   \
     void name(size_t mr, size_t nc, size_t kc, size_t ks, const float *const *a,              \
