@@ -11,7 +11,7 @@
 #include "cpu/gemm/vact.h"
 
 /* Depthwise windows taller than this go to the igemm path. */
-#define ER_DW_MAX_KH 16
+#define ER_DW_MAX_KH ER_DW_ROWS_MAX
 
 typedef enum conv_algo {
     CONV_IGEMM,    /* (indirect) GEMM: 1x1 (straight on the input), KxK, grouped */

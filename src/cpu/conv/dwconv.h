@@ -29,8 +29,11 @@
 
 #include "cpu/gemm/gemm.h"
 
+/* The most kernel rows a depthwise microkernel takes. */
+#define ER_DW_ROWS_MAX 16
+
 typedef struct er_f32_dwconv_row {
-    const float *const *rows; /* kh row pointers; padding rows point at zero */
+    const float *const *rows; /* kh <= ER_DW_ROWS_MAX row pointers; padding rows at zero */
     size_t kh, kw;
     size_t in_w, pixel_stride; /* input row width (pixels), floats per pixel */
     size_t stride, dil;        /* horizontal */

@@ -117,6 +117,13 @@ DW_INLINE void dwconv_avx2_row(const int KH, const int KW, size_t channels,
                                  float *y, size_t ys, const float *z, size_t zs,
                                  const er_f32_minmax_params *p) {
     const __m256 vmin = _mm256_set1_ps(p->min), vmax = _mm256_set1_ps(p->max);
+    /* Local copies: stores to y could alias *r as far as the compiler knows,
+     * which made it reload the row pointers and strides for every pixel. */
+    const float *rows[ER_DW_ROWS_MAX];
+    er_f32_dwconv_row lr = *r;
+    for (size_t i = 0; i < r->kh && i < ER_DW_ROWS_MAX; i++) rows[i] = r->rows[i];
+    lr.rows = rows;
+    r = &lr;
     size_t c0 = 0;
     for (; c0 + 8 <= channels; c0 += 8)
         dw256_tile(KH, KW, 0, _mm256_set1_epi32(-1), c0, r, w, cpad, y, ys, z, zs, vmin, vmax);
