@@ -23,28 +23,35 @@ typedef struct igemm_ctx {
     int64_t mtiles, nblocks;
 } igemm_ctx;
 
-/* Row pointers for pixels [p0, p0+mr) of group g into a[t*MR + i]. */
+/* Row pointers for pixels [p0, p0+mr) of group g into a[t*MR + i]. A pixel
+ * whose whole window lies inside the image takes base + the plan's tap
+ * offsets (one add per tap); border pixels check every tap. */
 static void build_rows(const er_conv_plan *p, const float *x, int64_t g, int64_t p0, int mr,
                        const float **a) {
     const er_conv_desc *d = &p->d;
     const int MR = p->gk->mr;
     const int64_t ohw = d->OH * d->OW, goff = g * (d->C / d->group);
+    const int64_t ks = d->KH * d->KW, span_h = (d->KH - 1) * d->dil_h, span_w = (d->KW - 1) * d->dil_w;
+    const int64_t *off = p->tap_off;
     int64_t n = p0 / ohw, rem = p0 % ohw, oh = rem / d->OW, ow = rem % d->OW;
-    const int simple = d->KH == 1 && d->KW == 1 && d->stride_h == 1 && d->stride_w == 1 &&
-                       d->pad_top == 0 && d->pad_left == 0 && d->H == d->OH && d->W == d->OW;
+    if (p->simple_1x1) {
+        for (int i = 0; i < mr; i++) a[i] = x + (p0 + i) * d->C + goff;
+        return;
+    }
     for (int i = 0; i < mr; i++) {
-        if (simple) {
-            a[i] = x + (p0 + i) * d->C + goff;
+        const float *img = x + n * d->H * d->W * d->C + goff;
+        const int64_t ih0 = oh * d->stride_h - d->pad_top, iw0 = ow * d->stride_w - d->pad_left;
+        if (ih0 >= 0 && ih0 + span_h < d->H && iw0 >= 0 && iw0 + span_w < d->W) {
+            const float *base = img + (ih0 * d->W + iw0) * d->C;
+            for (int64_t t = 0; t < ks; t++) a[t * MR + i] = base + off[t];
         } else {
-            const float *img = x + n * d->H * d->W * d->C + goff;
             for (int64_t kh = 0; kh < d->KH; kh++) {
-                int64_t ih = oh * d->stride_h - d->pad_top + kh * d->dil_h;
+                const int64_t ih = ih0 + kh * d->dil_h;
                 for (int64_t kw = 0; kw < d->KW; kw++) {
-                    int64_t iw = ow * d->stride_w - d->pad_left + kw * d->dil_w;
-                    const float *ptr = ih >= 0 && ih < d->H && iw >= 0 && iw < d->W
-                                           ? img + (ih * d->W + iw) * d->C
-                                           : p->zero;
-                    a[(kh * d->KW + kw) * MR + i] = ptr;
+                    const int64_t iw = iw0 + kw * d->dil_w;
+                    a[(kh * d->KW + kw) * MR + i] = ih >= 0 && ih < d->H && iw >= 0 && iw < d->W
+                                                        ? img + (ih * d->W + iw) * d->C
+                                                        : p->zero;
                 }
             }
         }

@@ -62,6 +62,13 @@ static er_status plan_igemm(er_conv_plan *p, const float *w, const float *b) {
     int64_t mtiles = (P + p->gk->mr - 1) / p->gk->mr;
     p->nb = er_conv_pick_nb(p, Mg, ks * Cg, mtiles * d->group);
     p->scratch_per_thread = (size_t)p->gk->mr * (size_t)ks * sizeof(float *);
+    p->simple_1x1 = ks == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_top == 0 &&
+                    d->pad_left == 0 && d->H == d->OH && d->W == d->OW;
+    p->tap_off = er_malloc((size_t)ks * sizeof(int64_t));
+    if (!p->tap_off) return ER_ERR_NOMEM;
+    for (int64_t kh = 0; kh < d->KH; kh++)
+        for (int64_t kw = 0; kw < d->KW; kw++)
+            p->tap_off[kh * d->KW + kw] = (kh * d->dil_h * d->W + kw * d->dil_w) * d->C;
     /* Few channels per tap (stems: C = 3) make the kernel switch row
      * pointers every kc < 8 steps; an im2col block per pixel tile gives it
      * one long k loop instead. Measured (conv_bench, avx512): resnet18's 7x7
@@ -179,6 +186,7 @@ void er_conv_plan_free(er_conv_plan *p) {
     er_aligned_free(p->w);
     er_aligned_free(p->zero);
     er_aligned_free(p->wg_bias);
+    er_free(p->tap_off);
     er_free(p);
 }
 
