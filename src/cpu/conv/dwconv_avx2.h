@@ -62,20 +62,34 @@ DW_INLINE __m256 dw256_interior(const int KH, const int KW, const int MASKED, __
     return acc;
 }
 
-/* bias + the taps of a border pixel x that fall inside the row. */
+/* bias + the taps of a border pixel x that fall inside the row (padding
+ * rows read the zero row; only columns need a check). For a fixed window
+ * the loops unroll so the weights stay in registers. */
 DW_INLINE __m256 dw256_border(const int KH, const int KW, const int MASKED, __m256i m,
                               const er_f32_dwconv_row *r, const __m256 *wk, const float *w,
                               size_t cpad, size_t c0, __m256 vb, size_t x) {
-    const size_t kh = KH ? (size_t)KH : r->kh, kw = KH ? (size_t)KW : r->kw;
     __m256 acc = _mm256_setzero_ps();
-    for (size_t i = 0; i < kh; i++)
-        for (size_t j = 0; j < kw; j++) {
-            const size_t iw = x * r->stride + j * r->dil; /* column + pad_left */
-            if (iw < r->pad_left || iw - r->pad_left >= r->in_w) continue;
-            acc = _mm256_fmadd_ps(
-                dw256_load(MASKED, m, r->rows[i] + (iw - r->pad_left) * r->pixel_stride + c0),
-                dw256_w(KH, KW, wk, w, cpad, c0, kw, i, j), acc);
+    const size_t C = r->pixel_stride, pl = r->pad_left;
+    if (KH) {
+#pragma GCC unroll 5
+        for (int j = 0; j < KW; j++) {
+            const size_t iw = x * r->stride + (size_t)j * r->dil; /* column + pad_left */
+            if (iw < pl || iw - pl >= r->in_w) continue;
+            const size_t off = (iw - pl) * C + c0;
+#pragma GCC unroll 5
+            for (int i = 0; i < KH; i++)
+                acc = _mm256_fmadd_ps(dw256_load(MASKED, m, r->rows[i] + off), wk[i * KW + j], acc);
         }
+        return _mm256_add_ps(vb, acc);
+    }
+    for (size_t j = 0; j < r->kw; j++) {
+        const size_t iw = x * r->stride + j * r->dil;
+        if (iw < pl || iw - pl >= r->in_w) continue;
+        const size_t off = (iw - pl) * C + c0;
+        for (size_t i = 0; i < r->kh; i++)
+            acc = _mm256_fmadd_ps(dw256_load(MASKED, m, r->rows[i] + off),
+                                  dw256_w(0, 0, wk, w, cpad, c0, r->kw, i, j), acc);
+    }
     return _mm256_add_ps(vb, acc);
 }
 
