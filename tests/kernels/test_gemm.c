@@ -121,6 +121,7 @@ TEST(gemm_pick) {
         CHECK(er_f32_gemm_pick(ER_ISA_AVX512, 16)->nr == 16);
         CHECK(er_f32_gemm_pick(ER_ISA_AVX512, 64)->nr == 32);
         CHECK_EQ_INT(er_f32_gemm_pick(ER_ISA_AVX2, 64)->isa, ER_ISA_AVX2);
+        CHECK(er_f32_gemm_pick(ER_ISA_AVX512, 24)->nr == 24); /* AVX2's 4x24: no padding */
     }
 }
 

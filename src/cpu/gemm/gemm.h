@@ -68,8 +68,9 @@ typedef struct er_f32_gemm_ukernel {
 /* Every variant this build has (the rows of gemm.inc), for tests and benches. */
 const er_f32_gemm_ukernel *er_f32_gemm_ukernels(size_t *count);
 
-/* The variants chosen for an ISA level, widest first: a plan takes the one
- * whose NR wastes the fewest padded columns for its N (er_f32_gemm_pick).
+/* The variant for n output columns at an ISA level: the one whose NR pads
+ * the fewest columns, among the level's own and (under AVX-512) the AVX2
+ * ones; ties go to the higher level, then to the earlier row of gemm.inc.
  * Levels this build cannot run fall back to the best lower one. */
 const er_f32_gemm_ukernel *er_f32_gemm_pick(er_isa isa, int64_t n);
 

@@ -1,12 +1,15 @@
 /* gemm_config.c - the list of GEMM microkernel variants (from gemm.inc), the
  * per-ISA choice, and weight packing.
  *
- * Choice: among the variants of the requested level (or the best lower level
- * this build has), take the one that pads the fewest columns of n up to its
- * NR; on a tie the earlier row of gemm.inc (the preferred one) wins. On this
- * project's Zen 4 machine 7x32 and 7x16 both run at ~117 GFLOP/s per core on
- * resnet18-like shapes (the FMA peak), so padding waste decides: n = 16, 48,
- * 80 ... take 7x16. */
+ * Choice: among the variants the requested level can run (its own and, on
+ * x86, the AVX2 ones under AVX-512; the portable ones only when nothing
+ * else exists), take the one that pads the fewest columns of n up to its
+ * NR; on a tie the higher level, then the earlier row of gemm.inc (the
+ * preferred one) wins. On this project's Zen 4 machine 7x32 and 7x16 both
+ * run at ~117 GFLOP/s per core on resnet18-like shapes (the FMA peak), so
+ * padding waste decides: n = 16, 48, 80 ... take 7x16, and n = 24 (72, 120)
+ * takes AVX2's 4x24, which measured 105 GFLOP/s there against 81 for
+ * 7x32 (bench/kernels/README.md). */
 #include <string.h>
 
 #include "cpu/gemm/gemm.h"
@@ -35,14 +38,16 @@ static er_isa served_level(er_isa isa) {
 
 const er_f32_gemm_ukernel *er_f32_gemm_pick(er_isa isa, int64_t n) {
     er_isa level = served_level(isa);
+    /* the lowest level considered: AVX2 under AVX-512, else the level itself */
+    er_isa floor = level == ER_ISA_AVX512 ? ER_ISA_AVX2 : level;
     const er_f32_gemm_ukernel *best = NULL;
     int64_t best_waste = 0;
     for (size_t i = 0; i < sizeof k_ukernels / sizeof k_ukernels[0]; i++) {
         const er_f32_gemm_ukernel *u = &k_ukernels[i];
-        if (u->isa != level) continue;
+        if (u->isa > level || u->isa < floor) continue;
         int64_t padded = (n + u->nr - 1) / u->nr * u->nr;
         int64_t waste = padded - n;
-        if (!best || waste < best_waste) {
+        if (!best || waste < best_waste || (waste == best_waste && u->isa > best->isa)) {
             best = u;
             best_waste = waste;
         }
