@@ -52,7 +52,12 @@ typedef struct er_conv_desc {
 typedef struct er_conv_plan er_conv_plan;
 
 /* Plans and packs. w/b are read during the call only. isa: the level to use
- * (<= er_isa_detected(); tests pass each level). */
+ * (<= er_isa_detected(); tests pass each level). threads: the most threads
+ * er_conv_run will be given. Fails with ER_ERR_INVALID_ARG on a descriptor
+ * with non-positive sizes or a group that does not divide C and M, and
+ * ER_ERR_NOMEM/ER_ERR_SHAPE when the packed weights do not fit. Memory: the
+ * packed weights (about the size of w; 4x for Winograd plans) and a zero
+ * row of C floats (W*C for depthwise). */
 er_status er_conv_plan_create(const er_conv_desc *d, const float *w, const float *b, er_isa isa,
                               int threads, er_conv_plan **out);
 void er_conv_plan_free(er_conv_plan *p);
@@ -60,7 +65,9 @@ void er_conv_plan_free(er_conv_plan *p);
 size_t er_conv_scratch_bytes(const er_conv_plan *p);
 /* Human-readable algorithm name, e.g. "gemm1x1/avx512 14x32" (for profiles). */
 const char *er_conv_algo(const er_conv_plan *p);
-/* y may not alias x or z. x, y, z must be valid for their shapes. */
+/* y may not alias x or z. x, y, z must be valid for their shapes. pool:
+ * NULL (the caller's thread) or at most the `threads` of the plan (scratch
+ * is sized per thread; a bigger pool runs on the caller only). */
 void er_conv_run(const er_conv_plan *p, const float *x, const float *z, float *y, void *scratch,
                  er_threadpool *pool);
 
