@@ -14,7 +14,6 @@
 #include "cli.h"
 #include "core/status.h"
 #include "dataset.h"
-#include "import/onnx/onnx_export.h"
 #include "measure.h"
 #include "passes/calibrate.h"
 #include "passes/quant_search.h"
@@ -31,7 +30,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: edgerun quantize MODEL --calib DATA -o OUT [options]\n\n"
             "Post-training quantization. OUT is .onnx (a standard QDQ model that ONNX Runtime\n"
-            "runs and edgerun folds into its int8 ops).\n\n"
+            "runs and edgerun folds into its int8 ops) or .erm (edgerun's native format).\n\n"
             "  --mode M            full-int8 (default): int8 weights and activations, calibrated;\n"
             "                      dynamic: int8 weights, activations quantized at run time;\n"
             "                      fp16: float16 weight storage (float32 compute)\n"
@@ -90,12 +89,17 @@ static int ends_with(const char *s, const char *suffix) {
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-static er_status save(er_graph *g, const char *path) {
-    if (ends_with(path, ".onnx")) return er_onnx_export_file(g, path);
-    if (ends_with(path, ".erm"))
-        return er_fail(ER_ERR_UNSUPPORTED, "%s: this build cannot write .erm files yet; write "
-                       ".onnx (then `edgerun convert` it)", path);
-    return er_fail(ER_ERR_INVALID_ARG, "%s: the output must end in .onnx or .erm", path);
+/* .onnx: standard QDQ ONNX; .erm: edgerun's native format (er_model_save
+ * dispatches on the extension). */
+static er_status save(er_graph **g, const char *path) {
+    if (!ends_with(path, ".onnx") && !ends_with(path, ".erm"))
+        return er_fail(ER_ERR_INVALID_ARG, "%s: the output must end in .onnx or .erm", path);
+    er_model *m;
+    er_status st = er_quant_model(*g, path, &m); /* takes the graph */
+    *g = NULL;
+    if (st == ER_OK) st = er_model_save(m, path);
+    er_model_free(m);
+    return st;
 }
 
 typedef struct opts {
@@ -429,7 +433,7 @@ int cmd_quantize(int argc, char **argv) {
         printf("converted    %d float32 weight tensors to float16\n", nq);
     else
         printf("quantized    %d of %d layers\n", nq, a->n_units);
-    if (save(qg, o.out) != ER_OK) {
+    if (save(&qg, o.out) != ER_OK) {
         cli_fail("quantize");
         goto done;
     }

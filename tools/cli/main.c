@@ -15,6 +15,7 @@ static const struct {
     {"profile", cmd_profile, "time of every node of the planned graph, slowest first"},
     {"eval", cmd_eval, "top-1/top-5 accuracy on a labelled image set (IDX files)"},
     {"quantize", cmd_quantize, "post-training int8 (calibrated or dynamic) or fp16 weights"},
+    {"convert", cmd_convert, "to .erm, the native format (mmapped, zero-copy weights)"},
 };
 
 static void usage(FILE *f) {
