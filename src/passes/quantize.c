@@ -27,6 +27,7 @@
 #include "core/status.h"
 #include "core/tensor.h"
 #include "ops/op.h"
+#include "passes/fold_qdq.h"
 #include "runtime/model.h"
 #include "runtime/session.h"
 
@@ -369,8 +370,10 @@ static er_status new_const(qb *b, const char *base, const char *suffix, er_dtype
     return ER_OK;
 }
 
-static er_status copy_attr(qb *b, er_attr *d, const er_attr *s) {
-    er_pool *p = b->o->pool;
+/* Deep copy of attribute s into graph o (strings and arrays in its pool,
+ * tensor data in memory it owns). */
+static er_status copy_attr(er_graph *o, er_attr *d, const er_attr *s) {
+    er_pool *p = o->pool;
     *d = *s;
     if (s->name && !(d->name = er_pool_strdup(p, s->name))) return nomem();
     if (s->s && !(d->s = er_pool_strndup(p, s->s, s->s_len))) return nomem();
@@ -401,7 +404,7 @@ static er_status copy_attr(qb *b, er_attr *d, const er_attr *s) {
         void *data = er_aligned_alloc(bytes ? bytes : 1);
         if (!data) return nomem();
         if (bytes) memcpy(data, s->t->data, bytes);
-        ER_TRY(er_graph_own(b->o, data));
+        ER_TRY(er_graph_own(o, data));
         t->data = data;
         t->capacity_bytes = bytes;
         t->flags = 0;
@@ -429,7 +432,7 @@ static er_status add_node(qb *b, const er_node *src, const char *op, const char 
     n->op = er_op_find(ot, dm);
     for (int k = 0; k < n_in; k++) n->in[k] = ins[k];
     for (int k = 0; k < n_out; k++) n->out[k] = outs[k];
-    for (int k = 0; src && k < src->n_attr; k++) ER_TRY(copy_attr(b, &n->attr[k], &src->attr[k]));
+    for (int k = 0; src && k < src->n_attr; k++) ER_TRY(copy_attr(b->o, &n->attr[k], &src->attr[k]));
     if (out) *out = n;
     return ER_OK;
 }
@@ -876,7 +879,7 @@ static er_status emit_unit_dynamic(qb *b, int ui) {
     uniq(b, oname, "_int32", name, sizeof name);
     ER_TRY(new_value(b, name, &acc));
     int ii[4] = {xq, qid, xzp, wzero};
-    er_node *node;
+    er_node *node = NULL;
     snprintf(nn, sizeof nn, "%s_%s", n->name, conv ? "ConvInteger" : "MatMulInteger");
     if (conv) {
         ER_TRY(add_node(b, n, NULL, NULL, ii, 4, &acc, 1, &node));
@@ -1128,5 +1131,114 @@ er_status er_quant_model(er_graph *g, const char *name, er_model **out) {
     m->graph = g;
     m->path = p;
     *out = m;
+    return ER_OK;
+}
+
+/* ---- the native form ------------------------------------------------------------ */
+
+/* Copies value v of g (name, flags, declared shape, constant data) into o. */
+static er_status copy_value(const er_graph *g, int v, er_graph *o, int *id) {
+    const er_value *s = &g->values[v];
+    ER_TRY(er_graph_value(o, s->name, id));
+    er_value *d = &o->values[*id];
+    d->dtype = s->dtype;
+    d->rank = s->rank;
+    d->is_input = s->is_input;
+    d->is_output = s->is_output;
+    for (int k = 0; k < s->rank && k < ER_MAX_RANK; k++) {
+        d->dims[k] = s->dims[k];
+        d->dim_param[k] = NULL;
+        if (s->dim_param[k] && !(d->dim_param[k] = er_pool_strdup(o->pool, s->dim_param[k])))
+            return nomem();
+    }
+    if (s->data) {
+        void *p = er_aligned_alloc(s->data_bytes ? s->data_bytes : 1);
+        if (!p) return nomem();
+        if (s->data_bytes) memcpy(p, s->data, s->data_bytes);
+        ER_TRY(er_graph_own(o, p));
+        o->values[*id].data = p;
+        o->values[*id].data_bytes = s->data_bytes;
+    }
+    return ER_OK;
+}
+
+/* A copy of g's nodes and of the values they use (and the graph's inputs
+ * and outputs), independent of g. */
+static er_status copy_used(const er_graph *g, er_graph *o) {
+    int *map = er_malloc(sizeof(int) * (size_t)(g->n_values ? g->n_values : 1));
+    if (!map) return nomem();
+    for (int v = 0; v < g->n_values; v++) map[v] = -1;
+    er_status st = ER_OK;
+    o->opset = g->opset;
+#define MAP(v, out)                                                                            \
+    do {                                                                                       \
+        if ((v) < 0) {                                                                         \
+            (out) = -1;                                                                        \
+        } else {                                                                               \
+            if (map[v] < 0 && (st = copy_value(g, v, o, &map[v])) != ER_OK) goto done;        \
+            (out) = map[v];                                                                    \
+        }                                                                                      \
+    } while (0)
+    for (int i = 0; i < g->n_inputs; i++) MAP(g->inputs[i], map[g->inputs[i]]);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const er_node *s = &g->nodes[i];
+        er_node *n;
+        if ((st = er_graph_add_node(o, s->n_in, s->n_out, s->n_attr, &n)) != ER_OK) goto done;
+        int node = o->n_nodes - 1;
+        for (int k = 0; k < s->n_in; k++) {
+            int id;
+            MAP(s->in[k], id);
+            o->nodes[node].in[k] = id;
+        }
+        for (int k = 0; k < s->n_out; k++) {
+            int id;
+            MAP(s->out[k], id);
+            o->nodes[node].out[k] = id;
+        }
+        n = &o->nodes[node];
+        n->name = er_pool_strdup(o->pool, s->name);
+        n->op_type = er_pool_strdup(o->pool, s->op_type);
+        n->domain = er_pool_strdup(o->pool, s->domain);
+        if (!n->name || !n->op_type || !n->domain) {
+            st = nomem();
+            goto done;
+        }
+        n->opset = s->opset;
+        n->op = s->op;
+        for (int k = 0; k < s->n_attr; k++)
+            if ((st = copy_attr(o, &n->attr[k], &s->attr[k])) != ER_OK) goto done;
+    }
+    int *ins = er_pool_array(o->pool, (size_t)(g->n_inputs + 1), sizeof(int));
+    int *outs = er_pool_array(o->pool, (size_t)(g->n_outputs + 1), sizeof(int));
+    if (!ins || !outs) {
+        st = nomem();
+        goto done;
+    }
+    for (int i = 0; i < g->n_inputs; i++) ins[i] = map[g->inputs[i]];
+    for (int i = 0; i < g->n_outputs; i++) MAP(g->outputs[i], outs[i]);
+#undef MAP
+    o->inputs = ins;
+    o->n_inputs = g->n_inputs;
+    o->outputs = outs;
+    o->n_outputs = g->n_outputs;
+    st = er_graph_toposort(o);
+done:
+    er_free(map);
+    return st;
+}
+
+er_status er_quant_fold_native(const er_graph *g, er_graph **out) {
+    *out = NULL;
+    er_graph *c = NULL, *o = NULL;
+    ER_TRY(er_graph_clone(g, &c));
+    er_status st = er_pass_fold_qdq(c);
+    if (st == ER_OK) st = er_graph_create(&o);
+    if (st == ER_OK) st = copy_used(c, o);
+    er_graph_free(c);
+    if (st != ER_OK) {
+        er_graph_free(o);
+        return st;
+    }
+    *out = o;
     return ER_OK;
 }

@@ -90,6 +90,14 @@ typedef struct er_quant_config {
 er_status er_quantize_graph(const er_qanalysis *a, const er_quant_config *cfg, er_graph **out,
                             int *n_quantized);
 
+/* The native form of a QDQ graph: its QDQ patterns folded into edgerun's
+ * int8 ops (er_pass_fold_qdq, as a session does at creation) and only the
+ * values the folded nodes use kept. What `edgerun quantize -o X.erm` stores:
+ * fewer nodes and values than the QDQ form (a smaller file) and nothing to
+ * fold at load; only edgerun runs it (its ops are in domain "edgerun").
+ * *out is independent of g. */
+er_status er_quant_fold_native(const er_graph *g, er_graph **out);
+
 /* Wraps g in a model named `name` (for messages); takes g in all cases. */
 er_status er_quant_model(er_graph *g, const char *name, er_model **out);
 

@@ -6,6 +6,7 @@
  * allocation failures. */
 #include <math.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/tensor.h"
@@ -488,4 +489,54 @@ TEST(quantize_errors_and_oom) {
     er_model_free(m);
     free(lo);
     free(hi);
+}
+
+/* The native form (`quantize -o X.erm`): folded int8 ops, only used values,
+ * the same outputs as the QDQ graph; through er_model_save / load as .erm. */
+TEST(quantize_native_form_erm) {
+    er_model *m = toy_cnn(13);
+    CHECK(m);
+    memdata cal;
+    memdata_init(&cal, 32, 3 * 64, 41, 0, 1);
+    er_qanalysis *a;
+    CHECK_STATUS(er_quant_analyze(m, &a), ER_OK);
+    float *lo, *hi;
+    CHECK(calibrate(m, &cal.ds, ER_CALIB_PERCENTILE, &lo, &hi));
+    er_quant_config cfg = {.mode = ER_QMODE_INT8, .lo = lo, .hi = hi};
+    er_model *q = quantize(a, &cfg);
+    CHECK(q);
+    er_graph *f;
+    CHECK_STATUS(er_quant_fold_native(q->graph, &f), ER_OK);
+    CHECK_EQ_INT(count_nodes(f, "QConv"), 2);
+    CHECK_EQ_INT(count_nodes(f, "QGemm"), 1);
+    CHECK_EQ_INT(count_nodes(f, "DequantizeLinear"), 1); /* the float output only */
+    CHECK_MSG(f->n_values < q->graph->n_values * 2 / 3, "%d values, QDQ %d", f->n_values,
+              q->graph->n_values);
+    er_model *nf;
+    CHECK_STATUS(er_quant_model(f, "native", &nf), ER_OK);
+    char path[] = "/tmp/er_native_XXXXXX.erm";
+    int fd = mkstemps(path, 4);
+    CHECK(fd >= 0);
+    close(fd);
+    CHECK_STATUS(er_model_save(nf, path), ER_OK);
+    er_model *back = NULL;
+    er_status st = er_model_load(path, &back);
+    remove(path);
+    CHECK_STATUS(st, ER_OK);
+    er_qeval ev;
+    CHECK_STATUS(er_qeval_init(m, &cal.ds, 32, 8, 1, &ev, NULL, NULL), ER_OK);
+    er_qeval_result r1, r2, r3;
+    CHECK_STATUS(er_qeval_run(&ev, q, &r1), ER_OK);
+    CHECK_STATUS(er_qeval_run(&ev, nf, &r2), ER_OK);
+    CHECK_STATUS(er_qeval_run(&ev, back, &r3), ER_OK);
+    CHECK_MSG(r1.nmse == r2.nmse && r2.nmse == r3.nmse, "%g %g %g", r1.nmse, r2.nmse, r3.nmse);
+    er_qeval_free(&ev);
+    er_model_free(back);
+    er_model_free(nf);
+    er_model_free(q);
+    free(lo);
+    free(hi);
+    er_quant_analysis_free(a);
+    free(cal.x);
+    er_model_free(m);
 }

@@ -89,11 +89,17 @@ static int ends_with(const char *s, const char *suffix) {
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* .onnx: standard QDQ ONNX; .erm: edgerun's native format (er_model_save
- * dispatches on the extension). */
+/* .onnx: standard QDQ ONNX; .erm: edgerun's native format holding the
+ * folded int8 graph (er_model_save dispatches on the extension). */
 static er_status save(er_graph **g, const char *path) {
     if (!ends_with(path, ".onnx") && !ends_with(path, ".erm"))
         return er_fail(ER_ERR_INVALID_ARG, "%s: the output must end in .onnx or .erm", path);
+    if (ends_with(path, ".erm")) { /* folded: smaller, nothing to fold at load */
+        er_graph *f;
+        ER_TRY(er_quant_fold_native(*g, &f));
+        er_graph_free(*g);
+        *g = f;
+    }
     er_model *m;
     er_status st = er_quant_model(*g, path, &m); /* takes the graph */
     *g = NULL;
