@@ -512,6 +512,25 @@ static er_status qparam_ids(qb *b, int v, int *s_id, int *z_id) {
     return ER_OK;
 }
 
+/* Records the per-tensor parameters of Q point v on value id of o (the
+ * int8 graph inputs/outputs, so that a caller feeding or reading them can
+ * find them without walking the graph; .erm keeps them). */
+static er_status attach_quant(qb *b, int v, int id) {
+    int r = b->psrc[v];
+    er_quant *q = er_pool_alloc(b->o->pool, sizeof *q);
+    float *sc = er_pool_alloc(b->o->pool, sizeof(float));
+    int32_t *zp = er_pool_alloc(b->o->pool, sizeof(int32_t));
+    if (!q || !sc || !zp) return nomem();
+    *sc = b->scale[r];
+    *zp = b->zp[r];
+    q->axis = -1;
+    q->n = 1;
+    q->scale = sc;
+    q->zero_point = zp;
+    b->o->values[id].quant = q;
+    return ER_OK;
+}
+
 /* The value a source value's producer writes in o. */
 static er_status out_value(qb *b, int v, int *id) {
     const er_value *sv = &b->g->values[v];
@@ -540,6 +559,7 @@ static er_status emit_qdq(qb *b, int v, int f_id) {
     if (io) {
         ER_TRY(copy_decl(b, v, q));
         b->o->values[q].dtype = b->adt;
+        ER_TRY(attach_quant(b, v, q));
     }
     int ins[3] = {f_id, s, z};
     snprintf(nn, sizeof nn, "%s_QuantizeLinear", sv->name);
@@ -1005,6 +1025,7 @@ static er_status build(qb *b) {
             b->rd[v] = id;
         } else if (b->cfg->int8_io) {
             o->values[id].dtype = b->adt;
+            ER_TRY(attach_quant(b, v, id));
             b->qv[v] = id;
             int s, z;
             ER_TRY(qparam_ids(b, v, &s, &z));
@@ -1150,6 +1171,18 @@ static er_status copy_value(const er_graph *g, int v, er_graph *o, int *id) {
         d->dim_param[k] = NULL;
         if (s->dim_param[k] && !(d->dim_param[k] = er_pool_strdup(o->pool, s->dim_param[k])))
             return nomem();
+    }
+    if (s->quant) {
+        er_quant *q = er_pool_alloc(o->pool, sizeof *q);
+        float *sc = er_pool_array(o->pool, (size_t)s->quant->n, sizeof(float));
+        int32_t *zp = er_pool_array(o->pool, (size_t)s->quant->n, sizeof(int32_t));
+        if (!q || !sc || !zp) return nomem();
+        memcpy(sc, s->quant->scale, sizeof(float) * (size_t)s->quant->n);
+        memcpy(zp, s->quant->zero_point, sizeof(int32_t) * (size_t)s->quant->n);
+        *q = *s->quant;
+        q->scale = sc;
+        q->zero_point = zp;
+        o->values[*id].quant = q;
     }
     if (s->data) {
         void *p = er_aligned_alloc(s->data_bytes ? s->data_bytes : 1);

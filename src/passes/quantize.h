@@ -77,7 +77,8 @@ const char *er_quant_unit_label(const er_qanalysis *a, int u);
 typedef struct er_quant_config {
     er_qmode mode;
     er_dtype act_dtype;     /* ER_U8 (default when ER_UNDEF) or ER_I8 */
-    bool int8_io;           /* int8 mode: graph inputs/outputs become act_dtype */
+    bool int8_io;           /* int8 mode: graph inputs/outputs become act_dtype, their
+                               scale and zero point also in er_value.quant */
     const float *lo, *hi;   /* int8 mode: per value, its calibrated range (NaN: none) */
     const bool *unit_float; /* per unit: true = keep in float (NULL: quantize all) */
 } er_quant_config;

@@ -327,7 +327,7 @@ static int outputs_equal(const er_model *a, const er_model *b, int64_t batch) {
     if (er_tensor_create(ER_F32, 4, xd, &x) != ER_OK) return 0;
     float *xv = er_tensor_data(x);
     unsigned seed = 3;
-    for (size_t i = 0; i < er_tensor_count(x); i++) xv[i] = (float)rand_r(&seed) / RAND_MAX - 0.5f;
+    for (size_t i = 0; i < er_tensor_count(x); i++) xv[i] = (float)rand_r(&seed) / (float)RAND_MAX - 0.5f;
     er_session *s[2] = {NULL, NULL};
     er_tensor *y[2];
     int ok = 1;

@@ -34,7 +34,7 @@ static er_status mem_read(void *ctx, size_t i, float *dst) {
 
 static void memdata_init(memdata *m, size_t n, size_t per, unsigned seed, float lo, float hi) {
     m->x = malloc(sizeof(float) * n * per);
-    for (size_t i = 0; i < n * per; i++) m->x[i] = lo + (hi - lo) * (float)rand_r(&seed) / RAND_MAX;
+    for (size_t i = 0; i < n * per; i++) m->x[i] = lo + (hi - lo) * (float)rand_r(&seed) / (float)RAND_MAX;
     m->ds.n_samples = n;
     m->ds.sample_floats = per;
     m->ds.read = mem_read;
@@ -234,6 +234,15 @@ TEST(quantize_int8_io) {
     uint8_t xz = *(const uint8_t *)g->values[er_graph_find(g, "x_zero_point")].data;
     float ys = *(const float *)g->values[er_graph_find(g, "y_scale")].data;
     uint8_t yz = *(const uint8_t *)g->values[er_graph_find(g, "y_zero_point")].data;
+    /* ... and recorded on the input and output values, also in the native form */
+    const er_quant *iq = g->values[g->inputs[0]].quant, *oq = g->values[g->outputs[0]].quant;
+    CHECK(iq && iq->n == 1 && iq->scale[0] == xs && iq->zero_point[0] == xz);
+    CHECK(oq && oq->n == 1 && oq->scale[0] == ys && oq->zero_point[0] == yz);
+    er_graph *nat;
+    CHECK_STATUS(er_quant_fold_native(g, &nat), ER_OK);
+    iq = nat->values[nat->inputs[0]].quant;
+    CHECK(iq && iq->scale[0] == xs && iq->zero_point[0] == xz);
+    er_graph_free(nat);
     int64_t d[4] = {2, 3, 8, 8};
     er_tensor *xf, *xq, *yf, *yq;
     CHECK_STATUS(er_tensor_wrap(ER_F32, 4, d, cal.x, sizeof(float) * 2 * 192, &xf), ER_OK);
@@ -314,11 +323,11 @@ static er_model *sensitive_model(void) {
     mb_input(&b, "x", ER_F32, 2, xd);
     float w1[256];
     unsigned seed = 21;
-    for (int i = 0; i < 256; i++) w1[i] = (float)rand_r(&seed) / RAND_MAX * 2 - 1;
+    for (int i = 0; i < 256; i++) w1[i] = (float)rand_r(&seed) / (float)RAND_MAX * 2 - 1;
     for (int r = 0; r < 16; r++) w1[r * 16 + 15] *= 1000.0f; /* column 15 */
     mb_const(&b, "w1", ER_F32, 2, w1d, w1);
     float w2[64];
-    for (int i = 0; i < 64; i++) w2[i] = i / 4 == 15 ? 0.0f : (float)rand_r(&seed) / RAND_MAX - 0.5f;
+    for (int i = 0; i < 64; i++) w2[i] = i / 4 == 15 ? 0.0f : (float)rand_r(&seed) / (float)RAND_MAX - 0.5f;
     mb_const(&b, "w2", ER_F32, 2, w2d, w2);
     mb_node(&b, "Gemm", "gemm1", MB_IO("x", "w1"), MB_IO("h"), NULL);
     mb_node(&b, "Sin", "sin", MB_IO("h"), MB_IO("s"), NULL);

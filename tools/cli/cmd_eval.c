@@ -40,13 +40,25 @@ static void usage(FILE *f) {
             "               p90_ms, p99_ms, images_per_s, peak_rss_bytes\n");
 }
 
-/* The (scale, zero point) of the DequantizeLinear reading graph input 0. */
+/* The (scale, zero point) of quantized graph input 0: its er_value.quant
+ * (`edgerun quantize --int8-io` records it; .erm keeps it), else those of
+ * the DequantizeLinear reading it, or of an edgerun int8 op reading it
+ * (inputs 1 and 2 are x_scale, x_zero_point, docs/int8.md). */
 static int input_qparams(const er_model *m, float *scale, int32_t *zp) {
     const er_graph *g = m->graph;
     int in = g->inputs[0];
+    const er_quant *q = g->values[in].quant;
+    if (q && q->n == 1) {
+        *scale = q->scale[0];
+        *zp = q->zero_point[0];
+        return *scale > 0;
+    }
     for (int i = 0; i < g->n_nodes; i++) {
         const er_node *n = &g->nodes[i];
-        if (strcmp(n->op_type, "DequantizeLinear") != 0 || n->n_in < 2 || n->in[0] != in) continue;
+        bool dq = strcmp(n->op_type, "DequantizeLinear") == 0 && n->domain[0] == '\0';
+        bool qop = strcmp(n->domain, "edgerun") == 0 && n->op_type[0] == 'Q' &&
+                   strcmp(n->op_type, "QConcat") != 0 && n->n_in >= 3;
+        if ((!dq && !qop) || n->n_in < 2 || n->in[0] != in) continue;
         const er_value *s = &g->values[n->in[1]];
         if (!s->data || s->dtype != ER_F32 || er_shape_count(s->rank, s->dims) != 1) return 0;
         *scale = *(const float *)s->data;
