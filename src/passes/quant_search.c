@@ -199,13 +199,14 @@ er_status er_quant_sensitivity(const er_qanalysis *a, const er_quant_config *cfg
 er_status er_quant_mixed(const er_qanalysis *a, const er_quant_config *cfg, er_qeval *e,
                          const er_qeval_result *sens, double max_drop, bool *unit_float,
                          er_qeval_result *final, er_progress_fn progress, void *progress_ctx) {
-    int nu = a->n_units;
+    int nu = a->n_units, n_free = 0;
     int *order = er_malloc(sizeof(int) * (size_t)(nu ? nu : 1));
     if (!order) return er_fail(ER_ERR_NOMEM, "out of memory");
-    /* most sensitive first (insertion sort: stable, a few hundred units at most) */
+    /* the units not forced to float, most sensitive first (insertion sort:
+     * stable, a few hundred units at most) */
     for (int u = 0; u < nu; u++) {
-        unit_float[u] = false;
-        int j = u;
+        if (unit_float[u]) continue;
+        int j = n_free++;
         while (j > 0 && sens[order[j - 1]].nmse < sens[u].nmse) {
             order[j] = order[j - 1];
             j--;
@@ -213,11 +214,11 @@ er_status er_quant_mixed(const er_qanalysis *a, const er_quant_config *cfg, er_q
         order[j] = u;
     }
     er_status st = measure(a, cfg, unit_float, e, final);
-    size_t step = 0, steps = (size_t)nu * 2 + 1;
+    size_t step = 0, steps = (size_t)n_free * 2 + 1;
     if (progress) progress(progress_ctx, 1, 1, ++step, steps);
     int k = 0;
     /* keep the most sensitive units in float until the drop is within bounds */
-    while (st == ER_OK && final->drop > max_drop && k < nu) {
+    while (st == ER_OK && final->drop > max_drop && k < n_free) {
         unit_float[order[k++]] = true;
         st = measure(a, cfg, unit_float, e, final);
         if (progress) progress(progress_ctx, 1, 1, ++step, steps);
@@ -232,8 +233,7 @@ er_status er_quant_mixed(const er_qanalysis *a, const er_quant_config *cfg, er_q
         else unit_float[u] = true;
         if (progress) progress(progress_ctx, 1, 1, ++step, steps);
     }
-    if (st == ER_OK && final->drop > max_drop) /* even all-float misses: report all-float */
-        for (int u = 0; u < nu; u++) unit_float[u] = true;
+    if (progress && step < steps) progress(progress_ctx, 1, 1, steps, steps);
     er_free(order);
     return st;
 }

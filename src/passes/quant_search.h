@@ -45,14 +45,15 @@ er_status er_qeval_run(er_qeval *e, const er_model *m, er_qeval_result *r);
 er_status er_quant_sensitivity(const er_qanalysis *a, const er_quant_config *cfg, er_qeval *e,
                                er_qeval_result *res, er_progress_fn progress, void *progress_ctx);
 
-/* Mixed precision: with every unit quantized the drop is measured; while
+/* Mixed precision. unit_float[a->n_units] holds the units that must stay
+ * float (e.g. chosen by the user); on return it holds the chosen
+ * configuration. With the other units in int8 the drop is measured; while
  * it exceeds max_drop, the next most sensitive unit (by sens[u].nmse) is
- * kept in float. Then units kept in float are tried back in int8, least
+ * kept in float. Then the units so kept are tried back in int8, least
  * sensitive first, and stay int8 where the drop stays within max_drop.
- * unit_float[a->n_units] receives the result; *final the measurement of
- * the chosen configuration. Fails only on errors; when even the all-float
- * configuration misses max_drop (impossible with labels: its drop is 0),
- * every unit is kept in float. */
+ * *final receives the measurement of the chosen configuration (when even
+ * all-float misses max_drop - impossible with labels, where its drop is 0 -
+ * that is all-float's). Fails only on errors. */
 er_status er_quant_mixed(const er_qanalysis *a, const er_quant_config *cfg, er_qeval *e,
                          const er_qeval_result *sens, double max_drop, bool *unit_float,
                          er_qeval_result *final, er_progress_fn progress, void *progress_ctx);

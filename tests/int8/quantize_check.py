@@ -89,6 +89,18 @@ def main():
     print("            " + "\n            ".join(l for l in r.stdout.splitlines()
                                                if l.startswith(("sensitivity", "mixed", "  "))))
 
+    # 3b. a layer kept in float by hand: float <-> int8 boundaries in the middle
+    run([er, "quantize", model, "--calib", train, "--calib-limit", "300", "-q",
+         "--keep-float", "/features/features.4/Conv", "-o", w("cnn_keep.onnx")])
+    e = evaluate(w("cnn_keep.onnx"))
+    print(f"keep-float  top-1 {e['top1'] * 100:.2f}% (/features/features.4/Conv in float)")
+    if e["top1"] < fp32["top1"] - 0.01:
+        failures.append(f"--keep-float top-1 {e['top1']:.4f} more than 1 point below fp32")
+    r = run([er, "quantize", model, "--calib", train, "--keep-float", "nope", "-o",
+             w("x.onnx")], expect=1)
+    if "--keep-float nope" not in r.stderr:
+        failures.append("unknown --keep-float layer: " + r.stderr)
+
     # 4. dynamic and fp16
     for mode in ("dynamic", "fp16"):
         run([er, "quantize", model, "--mode", mode, "-q", "-o", w(f"cnn_{mode}.onnx")])
@@ -158,7 +170,7 @@ def check_ort(er, args, w, test_x):
     runner = os.path.join(args.root, "tests", "models", "ort_run.js")
     env = dict(os.environ, ER_ORT_NODE_MODULES=mods)
     failures = []
-    for name, tol in (("cnn_int8", "step"), ("cnn_mixed", "step"), ("cnn_dynamic", 1e-4),
+    for name, tol in (("cnn_int8", "step"), ("cnn_keep", "step"), ("cnn_dynamic", 1e-4),
                       ("cnn_fp16", 1e-5)):
         model = w(name + ".onnx")
         oe, oo = w(name + "_edgerun"), w(name + "_ort")

@@ -357,7 +357,7 @@ TEST(quantize_sensitivity_and_mixed_precision) {
               sens[u2].nmse);
     CHECK(sens[u1].agree < sens[u2].agree);
     /* all int8 misses a 2-point bound; gemm1 goes back to float, gemm2 stays */
-    bool fl[2];
+    bool fl[2] = {false, false};
     er_qeval_result fin;
     CHECK_STATUS(er_quant_mixed(a, &cfg, &ev, sens, 100.0, fl, &fin, NULL, NULL), ER_OK);
     CHECK(!fl[0] && !fl[1]); /* a loose bound keeps everything int8 */
@@ -373,6 +373,13 @@ TEST(quantize_sensitivity_and_mixed_precision) {
     CHECK_STATUS(er_qeval_run(&ev, q, &r), ER_OK);
     CHECK(r.drop == fin.drop);
     er_model_free(q);
+    cfg.unit_float = NULL;
+    /* a unit forced to float stays float even under a loose bound */
+    bool forced[2] = {false, false};
+    forced[u2] = true;
+    CHECK_STATUS(er_quant_mixed(a, &cfg, &ev, sens, 100.0, forced, &fin, NULL, NULL), ER_OK);
+    CHECK(forced[u2] && !forced[u1]);
+
     er_qeval_free(&ev);
     free(lo);
     free(hi);

@@ -45,6 +45,8 @@ static void usage(FILE *f) {
             "  --percentile P      share of values the percentile method keeps (default %g)\n"
             "  --activation-type T uint8 (default) or int8 activations\n"
             "  --int8-io           int8 model input and output (TFLite's inference_input_type)\n"
+            "  --keep-float LAYER  keep the layer whose node is named LAYER in float (repeatable;\n"
+            "                      names as --report prints them)\n"
             "  --report            per-layer sensitivity: output error of each layer quantized alone\n"
             "  --max-drop X        keep the most sensitive layers in float until the top-1 drop on\n"
             "                      the validation data is at most X points (mixed precision)\n"
@@ -118,6 +120,8 @@ typedef struct opts {
     const char *ov_name[MAX_OVERRIDES];
     er_calib_method ov_method[MAX_OVERRIDES];
     int n_ov;
+    const char *keep[MAX_OVERRIDES];
+    int n_keep;
     er_dtype act;
     int int8_io, report, quiet;
     double max_drop;
@@ -209,6 +213,13 @@ static int parse(int argc, char **argv, opts *o) {
                 o->ov_name[o->n_ov] = name;
                 o->ov_method[o->n_ov++] = mt;
             }
+        } else if (strcmp(a, "--keep-float") == 0) {
+            if (o->n_keep == MAX_OVERRIDES) {
+                fprintf(stderr, "edgerun quantize: more than %d --keep-float layers\n",
+                        MAX_OVERRIDES);
+                return 2;
+            }
+            o->keep[o->n_keep++] = argv[++i];
         } else if (strcmp(a, "--percentile") == 0) {
             char *end;
             o->percentile = strtod(argv[++i], &end);
@@ -255,6 +266,10 @@ static int parse(int argc, char **argv, opts *o) {
     if ((o->report || o->max_drop >= 0) && !o->calib && !o->val) {
         fprintf(stderr, "edgerun quantize: --report and --max-drop need data (--calib or "
                 "--val-images)\n");
+        return 2;
+    }
+    if (o->mode == ER_QMODE_FP16 && o->n_keep) {
+        fprintf(stderr, "edgerun quantize: --keep-float applies to the int8 modes\n");
         return 2;
     }
     if (o->mode != ER_QMODE_INT8 && (o->int8_io || o->max_drop >= 0)) {
@@ -333,9 +348,25 @@ int cmd_quantize(int argc, char **argv) {
     }
     printf("model        %s (opset %lld, %d layers that can be quantized)\n", o.model,
            (long long)g->opset, a->n_units);
+    unit_float = calloc((size_t)(a->n_units ? a->n_units : 1), sizeof *unit_float);
+    if (!unit_float) goto done;
+    for (int k = 0; k < o.n_keep; k++) {
+        int found = 0;
+        for (int u = 0; u < a->n_units; u++)
+            if (strcmp(g->nodes[a->units[u].node].name, o.keep[k]) == 0) {
+                unit_float[u] = true;
+                found = 1;
+            }
+        if (!found) {
+            fprintf(stderr, "edgerun quantize: --keep-float %s: no layer that can be quantized "
+                    "has that node name\n", o.keep[k]);
+            goto done;
+        }
+    }
     printf("mode         %s\n", mode_text(&o, g->opset >= 13));
     er_quant_config cfg;
     memset(&cfg, 0, sizeof cfg);
+    cfg.unit_float = unit_float;
     cfg.mode = o.mode;
     cfg.act_dtype = o.act;
     cfg.int8_io = o.int8_io;
@@ -398,8 +429,7 @@ int cmd_quantize(int argc, char **argv) {
             goto done;
         }
         sens = calloc((size_t)(a->n_units ? a->n_units : 1), sizeof *sens);
-        unit_float = calloc((size_t)(a->n_units ? a->n_units : 1), sizeof *unit_float);
-        if (!sens || !unit_float) goto done;
+        if (!sens) goto done;
         pg.what = "sensitivity";
         if (er_quant_sensitivity(a, &cfg, &ev, sens, progress, &pg) != ER_OK) {
             cli_fail("quantize");
