@@ -312,7 +312,7 @@ def main():
     section = f"""## {file_name}
 
 {arch["title"]} classifying 28x28 Fashion-MNIST images into 10 classes, trained by
-`scripts/train_fashion_mnist.py` (seed {args.seed}, CPU, {args.threads} threads) on the
+`scripts/train_fashion_mnist.py` (seed {args.seed}, CPU, {args.threads} thread{"s" if args.threads != 1 else ""}) on the
 60,000 training images of the Debian package `dataset-fashion-mnist`.
 
 - **Test accuracy: {acc * 100:.2f}%** ({round(acc * len(x_test))}/{len(x_test)} of the t10k test images)

@@ -48,7 +48,10 @@ er_status er_calib_create(int n_values, er_calib **out) {
 
 void er_calib_free(er_calib *c) {
     if (!c) return;
-    for (int v = 0; v < c->n_values; v++) er_free(c->stats[v].hist);
+    for (int v = 0; v < c->n_values; v++) {
+        er_free(c->stats[v].hist);
+        er_free(c->stats[v].ch_sum);
+    }
     er_free(c->stats);
     er_free(c);
 }
@@ -91,6 +94,36 @@ void er_calib_add(er_calib *c, int v, const float *x, size_t n) {
         int b = pos <= 0 ? 0 : pos >= ER_CALIB_BINS - 1 ? ER_CALIB_BINS - 1 : (int)pos;
         s->hist[b]++;
     }
+}
+
+void er_calib_add_channels(er_calib *c, int v, const float *x, int rank, const int64_t *dims) {
+    if (v < 0 || v >= c->n_values || c->pass != 1 || rank < 2 || rank > 4) return;
+    int axis = rank == 3 ? 2 : 1;
+    int64_t n_ch = dims[axis], outer = 1, inner = 1;
+    for (int k = 0; k < axis; k++) outer *= dims[k];
+    for (int k = axis + 1; k < rank; k++) inner *= dims[k];
+    er_calib_stats *s = &c->stats[v];
+    if (n_ch < 1 || n_ch > (1 << 20)) return;
+    if (s->ch_sum && s->n_ch != n_ch) return; /* a shape change: keep the first */
+    if (!s->ch_sum) {
+        if (!(s->ch_sum = er_calloc((size_t)n_ch, sizeof(double)))) return; /* optional */
+        s->n_ch = n_ch;
+    }
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t ch = 0; ch < n_ch; ch++) {
+            const float *p = x + (o * n_ch + ch) * inner;
+            double sum = 0;
+            for (int64_t i = 0; i < inner; i++) sum += isfinite(p[i]) ? (double)p[i] : 0.0;
+            s->ch_sum[ch] += sum;
+        }
+    s->ch_count += (uint64_t)(outer * inner);
+}
+
+double er_calib_channel_mean(const er_calib *c, int v, int64_t k) {
+    if (!c || v < 0 || v >= c->n_values) return NAN;
+    const er_calib_stats *s = &c->stats[v];
+    if (!s->ch_sum || k < 0 || k >= s->n_ch || s->ch_count == 0) return NAN;
+    return s->ch_sum[k] / (double)s->ch_count;
 }
 
 er_status er_calib_begin_histograms(er_calib *c) {
@@ -372,7 +405,9 @@ er_status er_feed_plan(const er_model *m, const er_dataset *d, int batch, er_fee
 }
 
 static void observe(void *ctx, int v, const er_tensor *t) {
-    if (t->dtype == ER_F32) er_calib_add(ctx, v, t->data, er_tensor_numel(t));
+    if (t->dtype != ER_F32) return;
+    er_calib_add(ctx, v, t->data, er_tensor_numel(t));
+    er_calib_add_channels(ctx, v, t->data, t->rank, t->dims);
 }
 
 er_status er_calibrate(const er_model *m, const er_dataset *d, size_t n, int batch, int threads,
@@ -427,6 +462,8 @@ er_status er_calibrate(const er_model *m, const er_dataset *d, size_t n, int bat
             }
             if (st == ER_OK) {
                 er_calib_add(c, in_value, er_tensor_data(run_x), er_tensor_numel(run_x));
+                er_calib_add_channels(c, in_value, er_tensor_data(run_x), run_x->rank,
+                                      run_x->dims);
                 er_tensor *y[64];
                 if (er_model_output_count(m) > 64)
                     st = er_fail(ER_ERR_UNSUPPORTED, "more than 64 model outputs");

@@ -59,6 +59,11 @@ typedef struct er_calib_stats {
     uint64_t *hist;     /* ER_CALIB_BINS counts over [h_lo, h_hi], exact zeros excluded */
     double h_lo, h_hi;
     uint64_t zeros;     /* exact zeros (not in hist) */
+    /* pass 1, for bias correction: per-channel sums of rank-2 and rank-4
+     * tensors along axis 1 ([N, C] and NCHW), of rank-3 along axis 2 */
+    double *ch_sum;
+    int64_t n_ch;
+    uint64_t ch_count;  /* elements summed per channel */
 } er_calib_stats;
 
 typedef struct er_calib {
@@ -71,6 +76,10 @@ er_status er_calib_create(int n_values, er_calib **out);
 void er_calib_free(er_calib *c);
 /* Records n float32 elements of value v (in the current pass). */
 void er_calib_add(er_calib *c, int v, const float *x, size_t n);
+/* Adds per-channel sums of a tensor of value v (pass 1; see er_calib_stats). */
+void er_calib_add_channels(er_calib *c, int v, const float *x, int rank, const int64_t *dims);
+/* The mean of channel k of value v, or NAN when not recorded. */
+double er_calib_channel_mean(const er_calib *c, int v, int64_t k);
 /* Ends pass 1: allocates every seen value's histogram over its range. */
 er_status er_calib_begin_histograms(er_calib *c);
 

@@ -323,6 +323,7 @@ typedef struct qb {
     int *dql;       /* dynamic: per source value: DynamicQuantizeLinear's first output, or -1 */
     bool *unit_q;   /* per unit */
     int n_quantized;
+    int n_corrected; /* biases corrected */
 } qb;
 
 static er_status nomem(void) { return er_fail(ER_ERR_NOMEM, "out of memory quantizing the model"); }
@@ -673,10 +674,8 @@ static void fit_bias(const float *bias, int64_t bn, int64_t nb, float xs, float 
 }
 
 /* int32 bias [nb] in scale xs * ws[m] (float32 product) + DequantizeLinear. */
-static er_status emit_bias(qb *b, int v, float xs, const float *ws, int n_ch, int64_t nb,
-                           int *out) {
-    const float *bias = er_quant_const_data(b->a, v);
-    int64_t bn = vnumel(b->a, v);
+static er_status emit_bias(qb *b, const char *base, const float *bias, int64_t bn, float xs,
+                           const float *ws, int n_ch, int64_t nb, int *out) {
     int32_t *q = er_malloc(sizeof(int32_t) * (size_t)nb);
     float *sc = er_malloc(sizeof(float) * (size_t)nb);
     if (!q || !sc) {
@@ -690,7 +689,6 @@ static er_status emit_bias(qb *b, int v, float xs, const float *ws, int n_ch, in
         double r = rint((double)bias[bn == 1 ? 0 : m] / ((double)xs * (double)w));
         q[m] = r >= 2147483647.0 ? INT32_MAX : r <= -2147483648.0 ? INT32_MIN : (int32_t)r;
     }
-    const char *base = b->g->values[v].name;
     int64_t dims[1] = {nb};
     int qid, sid, zid;
     int srank = n_ch > 1 || b->per_channel ? 1 : 0;
@@ -701,6 +699,59 @@ static er_status emit_bias(qb *b, int v, float xs, const float *ws, int n_ch, in
     er_free(sc);
     ER_TRY(st);
     return emit_dq(b, base, qid, sid, zid, srank ? 0 : -1, out);
+}
+
+/* Empirical bias correction (Nagel et al., "Data-Free Quantization", 2019,
+ * with measured means): rounding the weights shifts output channel m by
+ * E[(W - W_q) x]_m = sum_k dW[m, k] * mean(x_k) on average; adding that to
+ * the bias removes the shift. mean(x_k) is the calibration mean of input
+ * channel k (padding ignored). e[nb] receives the shifts; false when the
+ * input's channel means were not recorded. */
+static bool bias_shift(const qb *b, const er_qunit *u, const float *w, const float *ws, int axis,
+                       int64_t nb, double *e) {
+    const er_qanalysis *a = b->a;
+    const er_node *n = &a->g->nodes[u->node];
+    const er_tensor *t = planned(a, n->in[u->weight]);
+    int x = n->in[0];
+    const er_calib *c = b->cfg->calib;
+    if (!c || x < 0 || x >= c->n_values || !c->stats[x].ch_sum) return false;
+    int64_t n_in = c->stats[x].n_ch;
+    for (int64_t m = 0; m < nb; m++) e[m] = 0;
+    int64_t inner = 1, n_ch = axis >= 0 ? t->dims[axis] : 1;
+    for (int k = axis + 1; axis >= 0 && k < t->rank; k++) inner *= t->dims[k];
+    if (is_op(n, "Conv")) { /* W [M, C/g, k...]: input channel (m / (M/g)) * C/g + cg */
+        int64_t M = t->dims[0], cg = t->dims[1], ks = 1;
+        for (int k = 2; k < t->rank; k++) ks *= t->dims[k];
+        int64_t g = er_attr_int(n, "group", 1);
+        if (g < 1 || M % g || n_in != cg * g) return false;
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t ci = 0; ci < cg; ci++) {
+                double mu = er_calib_channel_mean(c, x, (m / (M / g)) * cg + ci);
+                for (int64_t k = 0; k < ks; k++) {
+                    int64_t i = (m * cg + ci) * ks + k;
+                    float s = ws[axis >= 0 ? (i / inner) % n_ch : 0];
+                    float q = rintf(w[i] / s);
+                    q = q > 127 ? 127 : q < -127 ? -127 : q;
+                    e[m] += ((double)w[i] - (double)q * s) * mu;
+                }
+            }
+        return true;
+    }
+    /* Gemm / MatMul: B [N, K] (transB) or [K, N]; input channel k of A */
+    bool tb = is_op(n, "Gemm") && er_attr_int(n, "transB", 0);
+    int64_t K = t->dims[tb ? 1 : 0], N = t->dims[tb ? 0 : 1];
+    if (n_in != K || N != nb) return false;
+    for (int64_t k = 0; k < K; k++) {
+        double mu = er_calib_channel_mean(c, x, k);
+        for (int64_t j = 0; j < N; j++) {
+            int64_t i = tb ? j * K + k : k * N + j;
+            float s = ws[axis >= 0 ? (i / inner) % n_ch : 0];
+            float q = rintf(w[i] / s);
+            q = q > 127 ? 127 : q < -127 ? -127 : q;
+            e[j] += ((double)w[i] - (double)q * s) * mu;
+        }
+    }
+    return true;
 }
 
 /* A float constant operand (Add/Mul/Concat) as a per-tensor quantized
@@ -766,7 +817,9 @@ static er_status emit_unit_int8(qb *b, int ui) {
     const er_qunit *u = &a->units[ui];
     const er_node *n = &a->g->nodes[u->node];
     int ins[64];
-    if (n->n_in > 64) return er_fail(ER_ERR_UNSUPPORTED, "node '%s': too many inputs", n->name);
+    if (n->n_in > 63) return er_fail(ER_ERR_UNSUPPORTED, "node '%s': too many inputs", n->name);
+    int n_in = n->n_in; /* bias correction may add a Conv / Gemm bias */
+    for (int k = 0; k < 64; k++) ins[k] = -1;
     bool resize = is_op(n, "Resize");
     float wsbuf[1];
     float *ws = wsbuf;
@@ -800,12 +853,41 @@ static er_status emit_unit_int8(qb *b, int ui) {
             bias_v = add->in[0] == n->out[0] ? add->in[1] : add->in[0];
         }
         int64_t nb = u->w_axis < wt->rank ? wt->dims[u->w_axis] : 1;
-        if (bias_v >= 0)
-            fit_bias(er_quant_const_data(a, bias_v), vnumel(a, bias_v), nb, xs, ws, n_ch);
+        const float *bd = bias_v >= 0 ? er_quant_const_data(a, bias_v) : NULL;
+        int64_t bn = bias_v >= 0 ? vnumel(a, bias_v) : 0;
+        if (bd) fit_bias(bd, bn, nb, xs, ws, n_ch);
+        /* bias correction: the corrected bias replaces the original (a Conv or
+         * Gemm without one gets one; a MatMul without a bias Add is left) */
+        float *cb = NULL;
+        double *shift = NULL;
+        if (b->cfg->bias_correction && (bd || u->bias_node < 0) &&
+            (bd || !is_op(n, "MatMul"))) {
+            shift = er_malloc(sizeof(double) * (size_t)nb);
+            cb = er_malloc(sizeof(float) * (size_t)nb);
+            if (!shift || !cb) st = nomem();
+            else if (bias_shift(b, u, er_quant_const_data(a, wv), ws, axis, nb, shift)) {
+                for (int64_t m = 0; m < nb; m++)
+                    cb[m] = (float)((bd ? (double)bd[bn == 1 ? 0 : m] : 0.0) + shift[m]);
+                bd = cb;
+                bn = nb;
+                b->n_corrected++;
+            }
+        }
         int qid, sid, zid;
-        st = emit_weight(b, wv, axis, ws, false, NULL, &ins[u->weight], &qid, &sid, &zid);
-        if (st == ER_OK && u->bias >= 0) st = emit_bias(b, bias_v, xs, ws, n_ch, nb, &ins[u->bias]);
-        if (st == ER_OK && u->bias_node >= 0) st = emit_bias(b, bias_v, xs, ws, n_ch, nb, &bias_dq);
+        if (st == ER_OK)
+            st = emit_weight(b, wv, axis, ws, false, NULL, &ins[u->weight], &qid, &sid, &zid);
+        const char *bname = bias_v >= 0 ? b->g->values[bias_v].name : b->g->values[wv].name;
+        char bbase[512];
+        snprintf(bbase, sizeof bbase, "%s%s", bname, bias_v >= 0 ? "" : "_bias");
+        int bslot = u->bias >= 0 ? u->bias : is_op(n, "MatMul") ? -1 : 2;
+        if (st == ER_OK && bd && u->bias_node < 0 && bslot >= 0) {
+            st = emit_bias(b, bbase, bd, bn, xs, ws, n_ch, nb, &ins[bslot]);
+            if (bslot >= n_in) n_in = bslot + 1;
+        }
+        if (st == ER_OK && bd && u->bias_node >= 0)
+            st = emit_bias(b, bbase, bd, bn, xs, ws, n_ch, nb, &bias_dq);
+        er_free(cb);
+        er_free(shift);
     }
     if (ws != wsbuf) er_free(ws);
     ER_TRY(st);
@@ -813,10 +895,10 @@ static er_status emit_unit_int8(qb *b, int ui) {
     int cur;
     if (u->bias_node < 0 && u->act_node < 0) {
         ER_TRY(out_value(b, u->output, &cur)); /* units have one output */
-        ER_TRY(add_node(b, n, NULL, NULL, ins, n->n_in, &cur, 1, NULL));
+        ER_TRY(add_node(b, n, NULL, NULL, ins, n_in, &cur, 1, NULL));
     } else {
         ER_TRY(new_value(b, b->g->values[n->out[0]].name, &cur));
-        ER_TRY(add_node(b, n, NULL, NULL, ins, n->n_in, &cur, 1, NULL));
+        ER_TRY(add_node(b, n, NULL, NULL, ins, n_in, &cur, 1, NULL));
         if (u->bias_node >= 0) {
             const er_node *add = &a->g->nodes[u->bias_node];
             int v = add->out[0], nv;

@@ -32,6 +32,7 @@
 
 #include "edgerun.h"
 #include "ir/graph.h"
+#include "passes/calibrate.h"
 
 typedef enum er_qmode {
     ER_QMODE_INT8 = 0,    /* QDQ weights and activations */
@@ -81,6 +82,10 @@ typedef struct er_quant_config {
                                scale and zero point also in er_value.quant */
     const float *lo, *hi;   /* int8 mode: per value, its calibrated range (NaN: none) */
     const bool *unit_float; /* per unit: true = keep in float (NULL: quantize all) */
+    /* int8 mode: empirical bias correction of Conv/Gemm/MatMul, from the
+     * channel means calibration recorded (see quantize.c bias_shift) */
+    bool bias_correction;
+    const er_calib *calib;
 } er_quant_config;
 
 /* Builds the quantized graph (independent of the source: constants are

@@ -45,6 +45,9 @@ static void usage(FILE *f) {
             "  --percentile P      share of values the percentile method keeps (default %g)\n"
             "  --activation-type T uint8 (default) or int8 activations\n"
             "  --int8-io           int8 model input and output (TFLite's inference_input_type)\n"
+            "  --no-bias-correction  keep the float biases as they are (default: each Conv/Gemm/\n"
+            "                      MatMul bias absorbs the mean error its rounded weights make on\n"
+            "                      the calibration data)\n"
             "  --keep-float LAYER  keep the layer whose node is named LAYER in float (repeatable;\n"
             "                      names as --report prints them)\n"
             "  --report            per-layer sensitivity: output error of each layer quantized alone\n"
@@ -123,7 +126,7 @@ typedef struct opts {
     const char *keep[MAX_OVERRIDES];
     int n_keep;
     er_dtype act;
-    int int8_io, report, quiet;
+    int int8_io, report, quiet, bias_correction;
     double max_drop;
 } opts;
 
@@ -138,6 +141,7 @@ static int parse(int argc, char **argv, opts *o) {
     o->percentile = DEFAULT_PERCENTILE;
     o->act = ER_U8;
     o->max_drop = -1;
+    o->bias_correction = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -150,6 +154,10 @@ static int parse(int argc, char **argv, opts *o) {
             o->int8_io = 1;
         } else if (strcmp(a, "--report") == 0) {
             o->report = 1;
+        } else if (strcmp(a, "--bias-correction") == 0) {
+            o->bias_correction = 1;
+        } else if (strcmp(a, "--no-bias-correction") == 0) {
+            o->bias_correction = 0;
         } else if (a[0] == '-' && !v) {
             fprintf(stderr, "edgerun quantize: %s needs a value\n", a);
             return 2;
@@ -293,11 +301,11 @@ static void print_report(const er_qanalysis *a, const er_qeval_result *res, cons
     }
     printf("sensitivity  output error of each layer quantized alone (%zu samples), worst first\n",
            e->n);
-    printf("  %-4s %-48s %9s %11s %8s\n", "rank", "layer", "SQNR dB", "NMSE", "top-1 =");
+    printf("  %-4s %-52s %9s %11s %8s\n", "rank", "layer", "SQNR dB", "NMSE", "top-1 =");
     for (int k = 0; k < nu; k++) {
         const er_qeval_result *r = &res[order[k]];
         double sqnr = r->nmse > 0 ? -10.0 * log10(r->nmse) : INFINITY;
-        printf("  %-4d %-48s %9.1f %11.3e %7.2f%%\n", k + 1, er_quant_unit_label(a, order[k]),
+        printf("  %-4d %-52s %9.1f %11.3e %7.2f%%\n", k + 1, er_quant_unit_label(a, order[k]),
                sqnr, r->nmse, 100.0 * r->agree);
     }
     free(order);
@@ -309,8 +317,9 @@ static const char *mode_text(const opts *o, bool per_channel) {
     if (o->mode == ER_QMODE_DYNAMIC)
         return "dynamic: int8 weights per channel, activations quantized per tensor at run time";
     snprintf(buf, sizeof buf, "full-int8: int8 weights per %s (symmetric), %s activations per "
-             "tensor (asymmetric), int32 biases%s", per_channel ? "channel" : "tensor",
-             o->act == ER_I8 ? "int8" : "uint8", o->int8_io ? ", int8 input/output" : "");
+             "tensor (asymmetric), int32 biases%s%s", per_channel ? "channel" : "tensor",
+             o->act == ER_I8 ? "int8" : "uint8", o->bias_correction ? " (bias-corrected)" : "",
+             o->int8_io ? ", int8 input/output" : "");
     return buf;
 }
 
@@ -409,6 +418,8 @@ int cmd_quantize(int argc, char **argv) {
                (er_now_ms() - tc) / 1000.0);
         cfg.lo = lo;
         cfg.hi = hi;
+        cfg.calib = cal;
+        cfg.bias_correction = o.bias_correction;
     }
     if (o.report || o.max_drop >= 0) {
         const er_data *vd = calib;
