@@ -659,12 +659,16 @@ er_status tfl_emit(tfl_ctx *c, const char *op_type, int n_in, const int *in, int
                    const int *out, int n_attr, const er_attr *attrs) {
     er_node *n;
     ER_TRY(er_graph_add_node(c->g, n_in, n_out, n_attr, &n));
+    /* "<OP>_<index>:<onnx op>[#k]:<output tensor>", k counting repeats of
+     * the same ONNX op within this operator */
+    int same = 0;
+    for (int i = c->first_node; i < c->g->n_nodes - 1; i++)
+        same += strcmp(c->g->nodes[i].op_type, op_type) == 0;
     char nm[MAX_NAME * 2];
-    c->n_emitted++;
-    if (c->n_emitted == 1)
+    if (same == 0)
         snprintf(nm, sizeof nm, "%s_%d:%s:%s", c->op_name, c->op_index, op_type, op_base(c));
     else
-        snprintf(nm, sizeof nm, "%s_%d:%s#%d:%s", c->op_name, c->op_index, op_type, c->n_emitted,
+        snprintf(nm, sizeof nm, "%s_%d:%s#%d:%s", c->op_name, c->op_index, op_type, same + 1,
                  op_base(c));
     er_pool *pool = c->g->pool;
     if (!(n->name = er_pool_strdup(pool, nm)) || !(n->op_type = er_pool_strdup(pool, op_type)))
@@ -1046,7 +1050,7 @@ static er_status read_operator(tfl_model *m, const er_fb_vec *ops, int i) {
     c->opcode_version = oc->version;
     c->op_name = oc->code == OP_CUSTOM ? oc->custom : tfl_builtin_name(oc->code, c->name_buf,
                                                                          sizeof c->name_buf);
-    c->n_emitted = 0;
+    c->first_node = c->g->n_nodes;
     ER_TRY(read_index_list(m, &o, OPERATOR_INPUTS, "inputs", c->in, TFL_MAX_OP_IO, &c->n_in));
     ER_TRY(read_index_list(m, &o, OPERATOR_OUTPUTS, "outputs", c->out, TFL_MAX_OP_IO, &c->n_out));
     ER_TRY(er_fb_union_field(&o, OPERATOR_OPTIONS_TYPE, OPERATOR_OPTIONS, "builtin_options",

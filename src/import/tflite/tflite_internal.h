@@ -57,7 +57,7 @@ typedef struct tfl_ctx {
     size_t custom_len;
     int n_in, n_out;
     int in[TFL_MAX_OP_IO], out[TFL_MAX_OP_IO]; /* tensor indices, -1 = absent */
-    int n_emitted;        /* nodes emitted for this operator (names) */
+    int first_node;       /* index of this operator's first IR node */
     char name_buf[32];    /* op_name storage for unknown builtin codes */
 } tfl_ctx;
 
