@@ -18,7 +18,7 @@ static void fill(float *a, size_t n, unsigned seed) {
 
 #define I32S(...) ((const int32_t[]){__VA_ARGS__})
 
-void tflm_small_cnn(tflw *w) {
+static void small_cnn(tflw *w, int external) {
     static float w1[4 * 3 * 3 * 3], b1[4], w2[1 * 3 * 3 * 8], b2[8], wf[5 * 11], bf[5];
     static const int32_t pads[8] = {0, 0, 1, 1, 1, 1, 0, 0}, size[2] = {8, 8}, axes[2] = {1, 2};
     fill(w1, 108, 1);
@@ -28,6 +28,7 @@ void tflm_small_cnn(tflw *w) {
     fill(wf, 55, 5);
     fill(bf, 5, 6);
     tflw_init(w);
+    w->external = external;
     int x = tflw_tensor(w, "input", TFLW_F32, 4, I32S(1, 8, 8, 3), NULL, 0);
     int tw1 = tflw_tensor(w, "conv1/w", TFLW_F32, 4, I32S(4, 3, 3, 3), w1, sizeof w1);
     int tb1 = tflw_tensor(w, "conv1/b", TFLW_F32, 1, I32S(4), b1, sizeof b1);
@@ -66,6 +67,9 @@ void tflm_small_cnn(tflw *w) {
     tflw_op(w, 25, NULL, 1, &f, 1, &y, 9, fbw_table(&w->b, 1, so));
     tflw_finish(w, 1, &x, 1, &y);
 }
+
+void tflm_small_cnn(tflw *w) { small_cnn(w, 0); }
+void tflm_small_cnn_external(tflw *w) { small_cnn(w, 1); }
 
 void tflm_int8_cnn(tflw *w) {
     static int8_t wc[3 * 3 * 3 * 2], wf[4 * 27];
@@ -151,10 +155,12 @@ void tflm_fp16_conv(tflw *w) {
     int x = tflw_tensor(w, "input", TFLW_F32, 4, I32S(1, 4, 4, 2), NULL, 0);
     int th = tflw_tensor(w, "conv/w_fp16", TFLW_F16, 4, I32S(2, 3, 3, 2), wh, sizeof wh);
     int tw = tflw_tensor(w, "conv/w", TFLW_F32, 4, I32S(2, 3, 3, 2), NULL, 0);
+    static const float bias[2] = {0.5f, -0.5f};
+    int tb = tflw_tensor(w, "conv/b", TFLW_F32, 1, I32S(2), bias, sizeof bias);
     int y = tflw_tensor(w, "output", TFLW_F32, 4, I32S(1, 2, 2, 2), NULL, 0);
     tflw_op(w, 6, NULL, 1, &th, 1, &tw, 0, 0);
     fbw_field co[] = {FBW_U8(0, 1), FBW_I32(1, 1), FBW_I32(2, 1)};
-    tflw_op(w, 3, NULL, 2, (int[]){x, tw}, 1, &y, 1, fbw_table(&w->b, 3, co));
+    tflw_op(w, 3, NULL, 3, (int[]){x, tw, tb}, 1, &y, 1, fbw_table(&w->b, 3, co));
     tflw_finish(w, 1, &x, 1, &y);
 }
 

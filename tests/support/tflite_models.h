@@ -13,6 +13,8 @@
  * DEPTHWISE_CONV_2D (multiplier 2), MAX_POOL_2D, PAD, RESIZE_BILINEAR,
  * CONCATENATION, MEAN, RESHAPE, FULLY_CONNECTED, SOFTMAX. Input [1,8,8,3]. */
 void tflm_small_cnn(tflw *w);
+/* The same with buffers after the flatbuffer (Buffer.offset/size). */
+void tflm_small_cnn_external(tflw *w);
 /* The full-integer (int8) counterpart: QUANTIZE -> CONV_2D (per-channel
  * int8 weights, int32 bias) -> MAX_POOL_2D -> RESHAPE -> FULLY_CONNECTED ->
  * DEQUANTIZE. Input float [1,6,6,2]. */
