@@ -104,7 +104,7 @@ void tflw_op_custom(tflw *w, const char *custom, int n_in, const int *in, int n_
 }
 
 /* Position of field `field` of the table at `pos` in a finished buffer. */
-static size_t field_pos(const uint8_t *d, size_t pos, int field) {
+size_t tflw_field_pos(const uint8_t *d, size_t pos, int field) {
     int32_t soff = (int32_t)((uint32_t)d[pos] | (uint32_t)d[pos + 1] << 8 |
                              (uint32_t)d[pos + 2] << 16 | (uint32_t)d[pos + 3] << 24);
     size_t vt = (size_t)((int64_t)pos - soff);
@@ -168,7 +168,7 @@ void tflw_finish(tflw *w, int n_in, const int *in, int n_out, const int *out) {
     memcpy(w->d, b->d, b->n);
     for (int i = 1; w->external && i < w->n_buffers; i++) {
         memcpy(w->d + offs[i], w->buf_data[i], w->buf_len[i]);
-        size_t p = field_pos(w->d, fbw_pos(b, bufs[i]), 1);
+        size_t p = tflw_field_pos(w->d, fbw_pos(b, bufs[i]), 1);
         tflw_put_u32(w->d + p, (uint32_t)offs[i]);
         tflw_put_u32(w->d + p + 4, 0);
     }

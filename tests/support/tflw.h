@@ -72,7 +72,10 @@ void tflw_op_custom(tflw *w, const char *custom, int n_in, const int *in, int n_
 /* Finishes the model with subgraph inputs/outputs; sets w->d, w->n. */
 void tflw_finish(tflw *w, int n_in, const int *in, int n_out, const int *out);
 
-/* Little-endian patch helper for hostile-input tests. */
+/* Little-endian patch helpers for hostile-input tests: the file offset of
+ * field `field` of the table at `table_pos` in finished bytes d (the field
+ * must be present), and a u32 store. */
+size_t tflw_field_pos(const uint8_t *d, size_t table_pos, int field);
 void tflw_put_u32(uint8_t *p, uint32_t v);
 
 #endif

@@ -933,8 +933,10 @@ er_status tfl_weights(tfl_ctx *c, int k, int rank, const int *perm, int *id) {
         ER_TRY(named_value(c, t->name, "permuted", id));
         return tfl_emit(c, "Transpose", 1, &f, 1, id, 1, &a);
     }
-    size_t es = er_dtype_size(t->dtype);
-    size_t n = er_shape_count(t->rank, t->dims);
+    size_t es = er_dtype_size(t->dtype), n, bytes;
+    if (!er_shape_count_checked(t->rank, t->dims, t->dtype, &n, &bytes) || bytes != t->bytes)
+        return tfl_fail(c, ER_ERR_INVALID_MODEL, "weights '%s' hold %zu bytes, not what their "
+                        "shape needs", t->name, t->bytes);
     uint8_t *buf = er_aligned_alloc(n * es + 1);
     if (!buf) return nomem();
     permute(t->data, buf, rank, t->dims, perm, es);

@@ -1133,6 +1133,9 @@ static er_status op_dequantize(tfl_ctx *c) {
     ER_TRY(tfl_float_in(c, 0, &f));
     er_value *fv = &c->g->values[f];
     if (fv->data && out->dtype == ER_F32 && !out->data) {
+        if (!er_shape_equal(x->rank, x->dims, out->rank, out->dims))
+            return tfl_fail(c, ER_ERR_SHAPE, "output '%s' has a different shape from input '%s'",
+                            out->name, x->name);
         /* constant (fp16 weights): fold once here, the output is a constant */
         out->data = fv->data;
         out->bytes = fv->data_bytes;
