@@ -1,9 +1,13 @@
 #!/bin/sh
-# Runs the libFuzzer targets for a bounded time.
+# Runs the libFuzzer targets for a bounded time: fuzz_onnx_load, then
+# fuzz_tflite_load, each for SECONDS.
 # usage: scripts/fuzz.sh BUILD_DIR SECONDS [NODE_TESTS_DIR]
-# Seeds: the ONNX node-test models, plus tests/fuzz/regressions/ (every crash
-# the fuzzer ever found, kept as a regression input). New crashes are written
-# to BUILD_DIR/fuzz-artifacts/.
+# Seeds: the ONNX node-test models; for TFLite the test models written by
+# tflite_seeds (tests/support/tflite_models.c) plus the small MediaPipe
+# models when the test setup installed them ($ER_TFLITE_MODELS, default
+# build/tflite/npm/node_modules/@mediapipe). tests/fuzz/regressions/ keeps
+# every input that ever crashed a fuzzer (*.onnx, *.tflite). New crashes are
+# written to BUILD_DIR/fuzz-artifacts/.
 set -eu
 build=${1:?usage: fuzz.sh BUILD_DIR SECONDS [NODE_TESTS_DIR]}
 secs=${2:?seconds}
@@ -31,4 +35,31 @@ ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
 rc=$?
 set -e
 tail -15 "$build/fuzz.log"
+[ "$rc" -eq 0 ] || exit $rc
+
+# ---- TFLite ------------------------------------------------------------------
+if [ ! -x "$build/tests/fuzz/fuzz_tflite_load" ] || [ ! -x "$build/tests/fuzz/tflite_seeds" ]; then
+  cmake --build "$build" --target fuzz_tflite_load tflite_seeds >/dev/null
+fi
+tcorpus="$build/fuzz-corpus/tflite"
+mkdir -p "$tcorpus"
+"$build/tests/fuzz/tflite_seeds" "$tcorpus"
+mp=${ER_TFLITE_MODELS:-$root/build/tflite/npm/node_modules/@mediapipe}
+for f in "$mp"/face_detection/face_detection_short_range.tflite \
+         "$mp"/selfie_segmentation/selfie_segmentation.tflite; do
+  [ -f "$f" ] && cp "$f" "$tcorpus/"
+done
+if ls "$regress"/*.tflite >/dev/null 2>&1; then
+  "$build/tests/fuzz/fuzz_tflite_load" -runs=0 "$regress"/*.tflite >/dev/null 2>&1 || {
+    echo "fuzz: a TFLite regression input crashes again"
+    "$build/tests/fuzz/fuzz_tflite_load" -runs=0 "$regress"/*.tflite; exit 1; }
+fi
+set +e
+ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
+"$build/tests/fuzz/fuzz_tflite_load" -max_total_time="$secs" -max_len=300000 -timeout=10 \
+  -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/" \
+  "$tcorpus" > "$build/fuzz-tflite.log" 2>&1
+rc=$?
+set -e
+tail -15 "$build/fuzz-tflite.log"
 exit $rc
