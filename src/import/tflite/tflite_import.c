@@ -32,6 +32,12 @@
 #include "tflite_schema.h"
 
 #define MAX_NAME 256
+/* IR value names are kept well under 256 bytes: TFLite's converter writes
+ * tensor names of several hundred characters, and passes derive new names
+ * as "<name>#<k>" in 256-byte buffers. Longer names are cut (and made
+ * unique with "#k"). */
+#define TENSOR_NAME_MAX 192
+#define DERIVED_NAME_MAX 224
 
 typedef struct opcode_info {
     int code;
@@ -470,7 +476,7 @@ static er_status read_tensor(tfl_model *m, const er_fb_vec *tensors, int i) {
         t->dims[k] = d;
     }
     char base[MAX_NAME], uniq[MAX_NAME + 16];
-    if (name_len) snprintf(base, sizeof base, "%s", name);
+    if (name_len) snprintf(base, TENSOR_NAME_MAX, "%s", name);
     else snprintf(base, sizeof base, "tensor_%d", i);
     ER_TRY(unique_name(c->g, base, uniq, sizeof uniq));
     ER_TRY(er_graph_value(c->g, uniq, &t->value));
@@ -573,7 +579,7 @@ bool tfl_is_quantized(const tfl_tensor *t) {
 }
 
 static er_status named_value(tfl_ctx *c, const char *base, const char *suffix, int *id) {
-    char nm[MAX_NAME], uniq[MAX_NAME + 16];
+    char nm[DERIVED_NAME_MAX], uniq[MAX_NAME + 16];
     snprintf(nm, sizeof nm, "%s:%s", base, suffix);
     ER_TRY(unique_name(c->g, nm, uniq, sizeof uniq));
     return er_graph_value(c->g, uniq, id);
