@@ -1,6 +1,7 @@
 /* graph.c - graph IR containers, name lookup, attributes, topological sort. */
 #include "graph.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -332,4 +333,196 @@ done:
     er_free(clist);
     er_free(h.a);
     return st;
+}
+
+/* ---- rewriting ----------------------------------------------------------- */
+
+er_status er_graph_clone(const er_graph *src, er_graph **out) {
+    *out = NULL;
+    er_graph *g;
+    ER_TRY(er_graph_create(&g));
+    er_status st = ER_OK;
+    g->opset = src->opset;
+    if (src->n_values) {
+        g->values = er_malloc(sizeof(er_value) * (size_t)src->n_values);
+        if (!g->values) goto nomem;
+        memcpy(g->values, src->values, sizeof(er_value) * (size_t)src->n_values);
+        g->n_values = g->cap_values = src->n_values;
+    }
+    if (src->n_nodes) {
+        g->nodes = er_malloc(sizeof(er_node) * (size_t)src->n_nodes);
+        if (!g->nodes) goto nomem;
+        g->n_nodes = g->cap_nodes = src->n_nodes;
+        for (int i = 0; i < src->n_nodes; i++) {
+            const er_node *s = &src->nodes[i];
+            er_node *d = &g->nodes[i];
+            *d = *s;
+            d->in = er_pool_array(g->pool, (size_t)(s->n_in ? s->n_in : 1), sizeof(int));
+            d->out = er_pool_array(g->pool, (size_t)(s->n_out ? s->n_out : 1), sizeof(int));
+            if (!d->in || !d->out) goto nomem;
+            memcpy(d->in, s->in, sizeof(int) * (size_t)s->n_in);
+            memcpy(d->out, s->out, sizeof(int) * (size_t)s->n_out);
+        }
+    }
+    g->inputs = er_pool_array(g->pool, (size_t)(src->n_inputs + 1), sizeof(int));
+    g->outputs = er_pool_array(g->pool, (size_t)(src->n_outputs + 1), sizeof(int));
+    if (!g->inputs || !g->outputs) goto nomem;
+    if (src->n_inputs) memcpy(g->inputs, src->inputs, sizeof(int) * (size_t)src->n_inputs);
+    if (src->n_outputs) memcpy(g->outputs, src->outputs, sizeof(int) * (size_t)src->n_outputs);
+    g->n_inputs = src->n_inputs;
+    g->n_outputs = src->n_outputs;
+    if (src->hash_cap) {
+        g->hash = er_malloc(sizeof(int) * (size_t)src->hash_cap);
+        if (!g->hash) goto nomem;
+        memcpy(g->hash, src->hash, sizeof(int) * (size_t)src->hash_cap);
+        g->hash_cap = src->hash_cap;
+    }
+    *out = g;
+    return ER_OK;
+nomem:
+    st = er_fail(ER_ERR_NOMEM, "out of memory cloning the graph");
+    er_graph_free(g);
+    return st;
+}
+
+er_status er_graph_new_value(er_graph *g, const char *hint, int *id) {
+    char name[256];
+    for (unsigned k = (unsigned)g->n_values;; k++) {
+        snprintf(name, sizeof name, "%s#%u", hint, k);
+        if (er_graph_find(g, name) < 0) break;
+    }
+    return er_graph_value(g, name, id);
+}
+
+er_status er_graph_set_const(er_graph *g, int id, er_dtype dt, int rank, const int64_t *dims,
+                             void **data) {
+    size_t bytes;
+    if (!er_shape_count_checked(rank, dims, dt, NULL, &bytes))
+        return er_fail(ER_ERR_SHAPE, "constant '%s' is too large", g->values[id].name);
+    void *buf = er_aligned_alloc(bytes ? bytes : 1);
+    if (!buf) return er_fail(ER_ERR_NOMEM, "cannot allocate %zu bytes for '%s'", bytes,
+                             g->values[id].name);
+    memset(buf, 0, bytes ? bytes : 1);
+    ER_TRY(er_graph_own(g, buf));
+    er_value *v = &g->values[id];
+    v->dtype = dt;
+    v->rank = rank;
+    for (int i = 0; i < rank; i++) {
+        v->dims[i] = dims[i];
+        v->dim_param[i] = NULL;
+    }
+    v->data = buf;
+    v->data_bytes = bytes;
+    v->producer = -1;
+    if (data) *data = buf;
+    return ER_OK;
+}
+
+void er_graph_replace_input(er_graph *g, int from, int to) {
+    for (int i = 0; i < g->n_nodes; i++) {
+        er_node *n = &g->nodes[i];
+        if (!n->op_type) continue;
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] == from) n->in[k] = to;
+    }
+}
+
+int er_graph_use_count(const er_graph *g, int v) {
+    int uses = g->values[v].is_output ? 1 : 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const er_node *n = &g->nodes[i];
+        if (!n->op_type) continue;
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] == v) uses++;
+    }
+    return uses;
+}
+
+void er_graph_compact(er_graph *g) {
+    int j = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].op_type) g->nodes[j++] = g->nodes[i];
+    g->n_nodes = j;
+    for (int v = 0; v < g->n_values; v++) g->values[v].producer = -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_out; k++)
+            if (g->nodes[i].out[k] >= 0) g->values[g->nodes[i].out[k]].producer = i;
+}
+
+/* Finds or appends the attribute slot `name` (copy-on-write of the array). */
+static er_status attr_slot(er_graph *g, er_node *n, const char *name, er_attr **out) {
+    for (int i = 0; i < n->n_attr; i++)
+        if (strcmp(n->attr[i].name, name) == 0) {
+            /* the array may be shared with the source graph: copy it once */
+            er_attr *a = er_pool_array(g->pool, (size_t)n->n_attr, sizeof(er_attr));
+            if (!a) return er_fail(ER_ERR_NOMEM, "out of memory");
+            memcpy(a, n->attr, sizeof(er_attr) * (size_t)n->n_attr);
+            n->attr = a;
+            memset(&a[i], 0, sizeof a[i]);
+            a[i].name = name;
+            *out = &a[i];
+            return ER_OK;
+        }
+    er_attr *a = er_pool_array(g->pool, (size_t)n->n_attr + 1, sizeof(er_attr));
+    char *nm = er_pool_strdup(g->pool, name);
+    if (!a || !nm) return er_fail(ER_ERR_NOMEM, "out of memory");
+    if (n->n_attr) memcpy(a, n->attr, sizeof(er_attr) * (size_t)n->n_attr);
+    n->attr = a;
+    a[n->n_attr].name = nm;
+    *out = &a[n->n_attr++];
+    return ER_OK;
+}
+
+er_status er_node_set_attr_int(er_graph *g, er_node *n, const char *name, int64_t v) {
+    er_attr *a;
+    ER_TRY(attr_slot(g, n, name, &a));
+    a->type = ER_ATTR_INT;
+    a->i = v;
+    return ER_OK;
+}
+
+er_status er_node_set_attr_float(er_graph *g, er_node *n, const char *name, float v) {
+    er_attr *a;
+    ER_TRY(attr_slot(g, n, name, &a));
+    a->type = ER_ATTR_FLOAT;
+    a->f = v;
+    return ER_OK;
+}
+
+er_status er_node_set_attr_ints(er_graph *g, er_node *n, const char *name, int count,
+                                const int64_t *v) {
+    int64_t *copy = er_pool_array(g->pool, (size_t)(count ? count : 1), sizeof(int64_t));
+    if (!copy) return er_fail(ER_ERR_NOMEM, "out of memory");
+    if (count) memcpy(copy, v, sizeof(int64_t) * (size_t)count);
+    er_attr *a;
+    ER_TRY(attr_slot(g, n, name, &a));
+    a->type = ER_ATTR_INTS;
+    a->ints = copy;
+    a->n = count;
+    return ER_OK;
+}
+
+er_status er_node_set_attr_str(er_graph *g, er_node *n, const char *name, const char *v) {
+    char *copy = er_pool_strdup(g->pool, v);
+    if (!copy) return er_fail(ER_ERR_NOMEM, "out of memory");
+    er_attr *a;
+    ER_TRY(attr_slot(g, n, name, &a));
+    a->type = ER_ATTR_STRING;
+    a->s = copy;
+    a->s_len = strlen(copy);
+    return ER_OK;
+}
+
+er_status er_node_resize_inputs(er_graph *g, er_node *n, int n_in) {
+    if (n_in <= n->n_in) {
+        n->n_in = n_in;
+        return ER_OK;
+    }
+    int *in = er_pool_array(g->pool, (size_t)n_in, sizeof(int));
+    if (!in) return er_fail(ER_ERR_NOMEM, "out of memory");
+    memcpy(in, n->in, sizeof(int) * (size_t)n->n_in);
+    for (int k = n->n_in; k < n_in; k++) in[k] = -1;
+    n->in = in;
+    n->n_in = n_in;
+    return ER_OK;
 }

@@ -135,4 +135,32 @@ const er_tensor *er_attr_tensor(const er_node *n, const char *name);
  * but never produced. */
 er_status er_graph_toposort(er_graph *g);
 
+/* ---- rewriting (graph passes) --------------------------------------------
+ * A pass works on a session-private clone: er_graph_clone shares the
+ * source's strings, attributes and constant data (the source must outlive
+ * the clone) and copies the containers the pass may change. */
+
+er_status er_graph_clone(const er_graph *src, er_graph **out);
+/* Adds a value with a fresh unique name derived from `hint`. */
+er_status er_graph_new_value(er_graph *g, const char *hint, int *id);
+/* Makes value `id` a constant owning `bytes` of new aligned storage (zeroed)
+ * with the given dtype/shape; *data receives the buffer. */
+er_status er_graph_set_const(er_graph *g, int id, er_dtype dt, int rank, const int64_t *dims,
+                             void **data);
+/* Replaces every node input that reads `from` with `to` (graph outputs are
+ * left alone: a pass that removes an output's producer must keep the name). */
+void er_graph_replace_input(er_graph *g, int from, int to);
+/* Number of node inputs reading value v (+1 when v is a graph output). */
+int er_graph_use_count(const er_graph *g, int v);
+/* Drops nodes whose op_type was set to NULL by a pass, keeping order. */
+void er_graph_compact(er_graph *g);
+/* Adds/overrides an attribute on node n (arrays from the graph pool). */
+er_status er_node_set_attr_int(er_graph *g, er_node *n, const char *name, int64_t v);
+er_status er_node_set_attr_float(er_graph *g, er_node *n, const char *name, float v);
+er_status er_node_set_attr_ints(er_graph *g, er_node *n, const char *name, int count,
+                                const int64_t *v);
+er_status er_node_set_attr_str(er_graph *g, er_node *n, const char *name, const char *v);
+/* Gives node n room for n_in inputs (new slots are -1). */
+er_status er_node_resize_inputs(er_graph *g, er_node *n, int n_in);
+
 #endif

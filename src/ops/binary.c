@@ -20,8 +20,34 @@ typedef struct {
 } bargs;
 
 /* float-family row kernels */
+/* Unit-stride and scalar-broadcast rows get their own loops: with the
+ * strides known the compiler vectorizes them (NHWC broadcasts of a
+ * per-channel vector reduce to the unit-stride case). */
+#define FAST_ROWS(T, EXPR)                                                                     \
+    if (sa == 1 && sb == 1) {                                                                  \
+        for (int64_t i = 0; i < n; i++) { T p = a[i], q = b[i]; y[i] = EXPR; }                 \
+        return;                                                                                \
+    }                                                                                          \
+    if (sa == 1 && sb == 0) {                                                                  \
+        const T q = b[0];                                                                      \
+        for (int64_t i = 0; i < n; i++) { T p = a[i]; y[i] = EXPR; }                           \
+        return;                                                                                \
+    }                                                                                          \
+    if (sa == 0 && sb == 1) {                                                                  \
+        const T p = a[0];                                                                      \
+        for (int64_t i = 0; i < n; i++) { T q = b[i]; y[i] = EXPR; }                           \
+        return;                                                                                \
+    }
+
 #define FLOAT_ROW(T, NAME)                                                                     \
     static void NAME(T *y, const T *a, int64_t sa, const T *b, int64_t sb, int64_t n, bop op) { \
+        switch (op) {                                                                          \
+        case B_ADD: { FAST_ROWS(T, p + q) break; }                                             \
+        case B_SUB: { FAST_ROWS(T, p - q) break; }                                             \
+        case B_MUL: { FAST_ROWS(T, p * q) break; }                                             \
+        case B_DIV: { FAST_ROWS(T, p / q) break; }                                             \
+        default: break;                                                                        \
+        }                                                                                      \
         switch (op) {                                                                          \
         case B_ADD: for (int64_t i = 0; i < n; i++) y[i] = a[i * sa] + b[i * sb]; break;       \
         case B_SUB: for (int64_t i = 0; i < n; i++) y[i] = a[i * sa] - b[i * sb]; break;       \

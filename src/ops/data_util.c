@@ -86,6 +86,38 @@ void er_copy_strided(void *dst, const void *src, size_t es, int rank, const int6
         return;
     }
     int64_t inner = d[r - 1], inner_stride = s[r - 1];
+    /* A 4-byte transpose whose innermost output dim is short and whose next
+     * dim is unit-stride in the source (NCHW->NHWC with 3 channels, the
+     * ShuffleNet [.., 2, C] <-> [.., C, 2] shuffles): copy the last two dims
+     * as one block so the loop runs over the long, contiguous source dim. */
+    if (r >= 2 && es == 4 && inner <= 16 && inner_stride != 1 && s[r - 2] == 1) {
+        int64_t A = d[r - 2], B = inner, sB = inner_stride;
+        d[r - 2] = 1; /* the odometer below now walks whole blocks */
+        int64_t idx2[ER_COPY_MAX_RANK] = {0}, off2 = 0;
+        for (;;) {
+            const uint32_t *xs = (const uint32_t *)(const void *)(x + off2 * 4);
+            uint32_t *ys = (uint32_t *)(void *)y;
+            if (B == 2) {
+                const uint32_t *x0 = xs, *x1 = xs + sB;
+                for (int64_t a = 0; a < A; a++) {
+                    ys[2 * a] = x0[a];
+                    ys[2 * a + 1] = x1[a];
+                }
+            } else {
+                for (int64_t b = 0; b < B; b++)
+                    for (int64_t a = 0; a < A; a++) ys[a * B + b] = xs[a + b * sB];
+            }
+            y += (size_t)(A * B) * 4;
+            int k = r - 3;
+            for (; k >= 0; k--) {
+                off2 += s[k];
+                if (++idx2[k] < d[k]) break;
+                off2 -= s[k] * d[k];
+                idx2[k] = 0;
+            }
+            if (k < 0) return;
+        }
+    }
     size_t row_bytes = (size_t)inner * es;
     int64_t idx[ER_COPY_MAX_RANK] = {0};
     int64_t off = 0; /* source offset in elements of the current row */

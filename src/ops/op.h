@@ -26,6 +26,7 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
+#include "cpu/act.h"
 #include "edgerun.h"
 #include "ir/graph.h"
 
@@ -45,6 +46,7 @@ typedef struct er_op_ctx {
     void *scratch;         /* run(): scratch_bytes of 64-byte aligned memory */
     size_t scratch_bytes;  /* prepare() sets the size it needs */
     er_threadpool *pool;   /* NULL = single thread */
+    int isa;               /* er_isa level kernels may use (core/cpu_features.h) */
     /* prepare() may pick an optimized kernel; NULL = the op's run(). */
     er_status (*kernel)(struct er_op_ctx *c);
 } er_op_ctx;
@@ -53,6 +55,8 @@ enum {
     ER_OP_NO_FOLD = 1u << 0,    /* never evaluate at plan time (random ops) */
     ER_OP_SHAPE_ONLY = 1u << 1, /* run() reads only input shapes, never data
                                    (Shape, Size): fold once shapes are known */
+    ER_OP_ALIAS = 1u << 2,      /* output 0 is input 0's bytes (same size):
+                                   the planner shares the buffer and skips run */
 };
 
 typedef struct er_op_def {
@@ -105,6 +109,10 @@ er_status er_op_axis(const er_op_ctx *c, int64_t axis, int rank, int *out);
 /* Reads a 1-D integer tensor (i32/i64) into out (at most max values);
  * sets *n. Fails on other dtypes or too many values. */
 er_status er_op_read_ints(const er_op_ctx *c, int i, int64_t *out, int max, int *n);
+
+/* Reads the fused-activation attributes of internal ops (act, act_alpha,
+ * act_beta, act_min, act_max; see ops/conv_nhwc.c). */
+er_status er_op_read_act(const er_op_ctx *c, er_act *a);
 
 /* Formats a tensor's shape for messages; uses a rotating static-per-thread
  * buffer so up to 4 may appear in one message. */

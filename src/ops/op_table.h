@@ -14,6 +14,7 @@ ER_OP(asinh) /* unary.c */
 ER_OP(atan)  /* unary.c */
 ER_OP(atanh) /* unary.c */
 ER_OP(average_pool) /* pool.c */
+ER_OP(average_pool_nhwc)       /* pool_nhwc.c: edgerun domain */
 ER_OP(batch_normalization)
 ER_OP(bit_shift) /* logical.c */
 ER_OP(blackman_window)  /* window.c */
@@ -27,10 +28,13 @@ ER_OP(concat)
 ER_OP(constant)
 ER_OP(constant_of_shape)
 ER_OP(conv)
+ER_OP(conv_integer) /* conv_integer.c */
+ER_OP(conv_nhwc)               /* conv_nhwc.c: edgerun domain */
 ER_OP(conv_transpose)
 ER_OP(cos)   /* unary.c */
 ER_OP(cosh)  /* unary.c */
 ER_OP(cum_sum)  /* cumsum.c */
+ER_OP(dense)                   /* dense.c: edgerun domain */
 ER_OP(depth_to_space)
 ER_OP(dequantize_linear)  /* quantize.c */
 ER_OP(det)
@@ -52,8 +56,10 @@ ER_OP(gather_nd)
 ER_OP(gelu)  /* activation.c */
 ER_OP(gemm)
 ER_OP(global_average_pool) /* pool.c */
+ER_OP(global_average_pool_nhwc) /* pool_nhwc.c: edgerun domain */
 ER_OP(global_lp_pool) /* pool.c */
 ER_OP(global_max_pool) /* pool.c */
+ER_OP(global_max_pool_nhwc)    /* pool_nhwc.c: edgerun domain */
 ER_OP(greater) /* compare.c */
 ER_OP(greater_or_equal) /* compare.c */
 ER_OP(hamming_window)  /* window.c */
@@ -74,8 +80,10 @@ ER_OP(log_softmax) /* softmax.c */
 ER_OP(lp_pool) /* pool.c */
 ER_OP(lrn)
 ER_OP(matmul)
+ER_OP(matmul_integer) /* matmul_integer.c */
 ER_OP(max)   /* binary.c */
 ER_OP(max_pool) /* pool.c */
+ER_OP(max_pool_nhwc)           /* pool_nhwc.c: edgerun domain */
 ER_OP(max_unpool)
 ER_OP(mean)  /* binary.c */
 ER_OP(mean_variance_normalization)
@@ -91,6 +99,23 @@ ER_OP(or)    /* logical.c */
 ER_OP(pad)
 ER_OP(pow)   /* binary.c */
 ER_OP(prelu)
+ER_OP(qadd) /* qbinary.c, domain edgerun */
+ER_OP(qaverage_pool) /* qpool.c, domain edgerun */
+ER_OP(qconcat) /* domain edgerun */
+ER_OP(qconv) /* conv_integer.c, domain edgerun */
+ER_OP(qgemm) /* matmul_integer.c, domain edgerun */
+ER_OP(qglobal_average_pool) /* qpool.c, domain edgerun */
+ER_OP(qhard_swish) /* qunary.c, domain edgerun */
+ER_OP(qleaky_relu) /* qunary.c, domain edgerun */
+ER_OP(qlinear_conv) /* conv_integer.c */
+ER_OP(qlinear_matmul) /* matmul_integer.c */
+ER_OP(qmatmul) /* matmul_integer.c, domain edgerun */
+ER_OP(qmax_pool) /* qpool.c, domain edgerun */
+ER_OP(qmul) /* qbinary.c, domain edgerun */
+ER_OP(qresize) /* domain edgerun */
+ER_OP(qsigmoid) /* qunary.c, domain edgerun */
+ER_OP(qsoftmax) /* domain edgerun */
+ER_OP(qtanh) /* qunary.c, domain edgerun */
 ER_OP(quantize_linear)  /* quantize.c */
 ER_OP(range)
 ER_OP(reciprocal) /* unary.c */
@@ -104,6 +129,7 @@ ER_OP(reduce_min)  /* reduce.c */
 ER_OP(reduce_prod)  /* reduce.c */
 ER_OP(reduce_sum)  /* reduce.c */
 ER_OP(reduce_sum_square)  /* reduce.c */
+ER_OP(reinterpret)             /* reinterpret.c: edgerun domain */
 ER_OP(relu)  /* activation.c */
 ER_OP(reshape)
 ER_OP(resize)

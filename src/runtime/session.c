@@ -20,14 +20,23 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/checked_math.h"
+#include "core/cpu_features.h"
 #include "core/status.h"
 #include "core/threadpool.h"
+#include "passes/passes.h"
 #include "plan/memplan.h"
 
-enum { V_UNKNOWN = 0, V_CONST, V_FOLDED, V_INPUT, V_ARENA };
+enum { V_UNKNOWN = 0, V_CONST, V_FOLDED, V_INPUT, V_ARENA, V_ALIAS };
+
+static double now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
 
 static er_status node_fail_prefix(const er_session *s, const er_node *n, er_status st) {
     if (st != ER_ERR_NOMEM)
@@ -48,6 +57,7 @@ static void plan_reset(er_session *s) {
             er_aligned_free(s->t[v].data);
         memset(&s->t[v], 0, sizeof s->t[v]);
         s->kind[v] = V_UNKNOWN;
+        if (s->alias_of) s->alias_of[v] = 0;
     }
     er_aligned_free(s->arena);
     s->arena = NULL;
@@ -87,6 +97,7 @@ static void build_ctx(er_session *s, const er_node *n, er_op_ctx *c, er_tensor *
     c->in = io;
     c->out = io + n->n_in;
     c->pool = s->pool;
+    c->isa = (int)er_isa_effective(s->opts.force_isa);
 }
 
 /* Validates what shape() produced. */
@@ -105,6 +116,16 @@ static er_status check_outputs(er_session *s, const er_node *n) {
     return ER_OK;
 }
 
+/* A node whose outputs are all empty has nothing to compute. Skipping it
+ * also keeps kernels from looping over the other dims of an empty tensor,
+ * which may be huge: fuzz_erm_load found pooling and softmax spinning for
+ * minutes on shapes like [1, 5497558138881, 0, 5]. */
+static bool outputs_empty(const er_op_ctx *c) {
+    for (int k = 0; k < c->n_out; k++)
+        if (c->out[k] && er_tensor_numel(c->out[k]) != 0) return false;
+    return true;
+}
+
 static er_status run_node_now(er_session *s, const er_node *n, er_op_ctx *c) {
     for (int k = 0; k < n->n_out; k++)
         if (n->out[k] >= 0) ER_TRY(alloc_value(s, n->out[k]));
@@ -117,7 +138,7 @@ static er_status run_node_now(er_session *s, const er_node *n, er_op_ctx *c) {
                                    c->scratch_bytes);
         c->scratch = scratch;
     }
-    if (st == ER_OK) st = c->kernel ? c->kernel(c) : n->op->run(c);
+    if (st == ER_OK && !outputs_empty(c)) st = c->kernel ? c->kernel(c) : n->op->run(c);
     if (c->state && n->op->release) n->op->release(c->state);
     c->state = NULL;
     er_aligned_free(scratch);
@@ -204,6 +225,14 @@ static er_status walk(er_session *s, bool evaluate_all) {
             }
             continue;
         }
+        if ((n->op->flags & ER_OP_ALIAS) && !evaluate_all) {
+            /* shares its input's buffer: no step, no arena slot */
+            int src = n->in[0];
+            int root = s->alias_of[src] ? s->alias_of[src] - 1 : src;
+            s->alias_of[n->out[0]] = root + 1;
+            s->kind[n->out[0]] = V_ALIAS;
+            continue;
+        }
         er_step *sp = &s->steps[s->n_steps++];
         sp->node = i;
         sp->ctx = c;
@@ -211,6 +240,18 @@ static er_status walk(er_session *s, bool evaluate_all) {
             if (n->out[k] >= 0) s->kind[n->out[k]] = V_ARENA;
     }
     return ER_OK;
+}
+
+/* Points every alias at its root's buffer (after planning and whenever the
+ * graph inputs are rebound). */
+static void resolve_aliases(er_session *s) {
+    for (int v = 0; v < s->g->n_values; v++)
+        if (s->kind[v] == V_ALIAS) {
+            const er_tensor *r = &s->t[s->alias_of[v] - 1];
+            s->t[v].data = r->data;
+            s->t[v].capacity_bytes = r->capacity_bytes;
+            s->t[v].flags = 0;
+        }
 }
 
 static er_status plan_arena(er_session *s) {
@@ -247,9 +288,14 @@ static er_status plan_arena(er_session *s) {
         const er_node *n = &g->nodes[s->steps[i].node];
         for (int k = 0; k < n->n_in; k++) {
             int v = n->in[k];
-            if (v >= 0 && req_of[v] >= 0 && req[req_of[v]].last < i) req[req_of[v]].last = i;
+            if (v < 0) continue;
+            if (s->kind[v] == V_ALIAS) v = s->alias_of[v] - 1; /* reading an alias reads its root */
+            if (req_of[v] >= 0 && req[req_of[v]].last < i) req[req_of[v]].last = i;
         }
     }
+    for (int v = 0; v < g->n_values; v++) /* an aliased graph output keeps its root alive */
+        if (s->kind[v] == V_ALIAS && g->values[v].is_output && req_of[s->alias_of[v] - 1] >= 0)
+            req[req_of[s->alias_of[v] - 1]].last = s->n_steps;
     int *scratch_req = er_malloc(sizeof(int) * (size_t)(s->n_steps ? s->n_steps : 1));
     if (!scratch_req) {
         er_free(req);
@@ -284,6 +330,7 @@ static er_status plan_arena(er_session *s) {
         for (int i = 0; i < s->n_steps; i++)
             if (scratch_req[i] >= 0)
                 s->steps[i].ctx.scratch = (char *)s->arena + req[scratch_req[i]].offset;
+        resolve_aliases(s);
     }
     er_free(scratch_req);
     er_free(req);
@@ -317,6 +364,123 @@ static er_status plan(er_session *s) {
     return ER_OK;
 }
 
+/* Per-graph arrays (sized by the graph the session runs). */
+static void free_graph_state(er_session *s) {
+    if (s->t && s->kind) plan_reset(s);
+    er_free(s->t);
+    er_free(s->kind);
+    er_free(s->steps);
+    er_free(s->io);
+    er_free(s->io_off);
+    er_free(s->last_use);
+    er_free(s->alias_of);
+    s->t = NULL;
+    s->kind = NULL;
+    s->steps = NULL;
+    s->io = NULL;
+    s->io_off = NULL;
+    s->last_use = NULL;
+    s->alias_of = NULL;
+    er_graph_free(s->own_graph);
+    s->own_graph = NULL;
+    s->g = s->model->graph;
+}
+
+static er_status alloc_graph_state(er_session *s) {
+    const er_graph *g = s->g;
+    size_t nv = (size_t)(g->n_values ? g->n_values : 1), nn = (size_t)(g->n_nodes ? g->n_nodes : 1);
+    size_t n_io = 0;
+    for (int i = 0; i < g->n_nodes; i++) n_io += (size_t)g->nodes[i].n_in + (size_t)g->nodes[i].n_out;
+    s->t = er_calloc(nv, sizeof *s->t);
+    s->kind = er_calloc(nv, 1);
+    s->steps = er_calloc(nn, sizeof *s->steps);
+    s->io = er_calloc(n_io ? n_io : 1, sizeof *s->io);
+    s->io_off = er_calloc(nn, sizeof *s->io_off);
+    s->last_use = er_calloc(nv, sizeof *s->last_use);
+    s->alias_of = er_calloc(nv, sizeof *s->alias_of);
+    if (!s->t || !s->kind || !s->steps || !s->io || !s->io_off || !s->last_use || !s->alias_of)
+        return er_fail(ER_ERR_NOMEM, "out of memory creating a session");
+    size_t off = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        s->io_off[i] = off;
+        off += (size_t)g->nodes[i].n_in + (size_t)g->nodes[i].n_out;
+    }
+    for (int v = 0; v < g->n_values; v++) s->last_use[v] = -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_in; k++)
+            if (g->nodes[i].in[k] >= 0) s->last_use[g->nodes[i].in[k]] = i;
+    return ER_OK;
+}
+
+/* Shape inference + constant folding on a private clone of the model graph,
+ * then the optimization passes. Afterwards every value of the clone has its
+ * concrete dtype and shape, folded values are constants owned by the clone
+ * and the folded nodes are gone. A graph that needs run-time values for its
+ * shapes (dynamic) is left unoptimized. */
+static er_status build_graph(er_session *s) {
+    free_graph_state(s);
+    if (!s->opts.optimize) return alloc_graph_state(s);
+    er_graph *g;
+    ER_TRY(er_graph_clone(s->model->graph, &g));
+    s->own_graph = g;
+    s->g = g;
+    ER_TRY(alloc_graph_state(s));
+    bind_constants(s);
+    bind_inputs(s, NULL);
+    ER_TRY(walk(s, false));
+    if (s->dynamic) { /* run the model graph as it is */
+        free_graph_state(s);
+        s->dynamic = false;
+        return alloc_graph_state(s);
+    }
+    /* materialize: shapes into the graph, folded values become constants */
+    bool *stepped = er_calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(bool));
+    if (!stepped) return er_fail(ER_ERR_NOMEM, "out of memory optimizing the graph");
+    for (int i = 0; i < s->n_steps; i++) stepped[s->steps[i].node] = true;
+    for (int i = 0; i < g->n_nodes; i++) /* alias nodes are kept, not folded */
+        if (g->nodes[i].n_out > 0 && g->nodes[i].out[0] >= 0 &&
+            s->kind[g->nodes[i].out[0]] == V_ALIAS)
+            stepped[i] = true;
+    er_status st = ER_OK;
+    for (int v = 0; v < g->n_values && st == ER_OK; v++) {
+        er_value *val = &g->values[v];
+        er_tensor *t = &s->t[v];
+        if (s->kind[v] == V_UNKNOWN) continue;
+        val->dtype = t->dtype;
+        val->rank = t->rank;
+        for (int k = 0; k < t->rank; k++) {
+            val->dims[k] = t->dims[k];
+            val->dim_param[k] = NULL;
+        }
+        if (s->kind[v] == V_FOLDED && (t->flags & ER_TENSOR_OWNS_DATA)) {
+            st = er_graph_own(g, t->data); /* frees the buffer itself on failure */
+            val->data = t->data;
+            val->data_bytes = er_tensor_nbytes(t);
+            val->producer = -1;
+            t->flags &= ~ER_TENSOR_OWNS_DATA;
+            if (st != ER_OK) t->data = NULL;
+        }
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!stepped[i]) g->nodes[i].op_type = NULL; /* folded away */
+    er_free(stepped);
+    /* the plan state of this walk is discarded; the arrays are rebuilt below */
+    er_free(s->t); er_free(s->kind); er_free(s->steps); er_free(s->io); er_free(s->io_off);
+    er_free(s->last_use); er_free(s->alias_of);
+    s->t = NULL; s->kind = NULL; s->steps = NULL; s->io = NULL; s->io_off = NULL;
+    s->last_use = NULL; s->alias_of = NULL;
+    s->n_steps = 0;
+    ER_TRY(st);
+    er_graph_compact(g);
+    ER_TRY(er_optimize(g, &s->opts));
+    return alloc_graph_state(s);
+}
+
+static er_status build_and_plan(er_session *s) {
+    ER_TRY(build_graph(s));
+    return plan(s);
+}
+
 /* ---- public API ----------------------------------------------------------- */
 
 void er_options_init(er_options *o) {
@@ -330,24 +494,31 @@ void er_options_init(er_options *o) {
 
 void er_session_free(er_session *s) {
     if (!s) return;
-    if (s->t && s->kind) plan_reset(s);
+    free_graph_state(s);
     er_threadpool_free(s->pool);
-    er_free(s->t);
-    er_free(s->kind);
-    er_free(s->steps);
-    er_free(s->io);
-    er_free(s->io_off);
-    er_free(s->last_use);
     er_free(s->in_dtype);
     er_free(s->in_rank);
     er_free(s->in_dims);
     er_free(s);
 }
 
+/* Every bound input shape is checked once here, so shape() functions may
+ * multiply input dims without overflow (a tensor holds at most
+ * ER_MAX_TENSOR_BYTES). Found by fuzz_erm_load: a declared input of
+ * [2^59, 80, 5, 5] overflowed MaxPool's N*C. */
+static er_status check_bound_size(const er_session *s, int i, const char *name) {
+    if (er_shape_count_checked(s->in_rank[i], s->in_dims[i], s->in_dtype[i], NULL, NULL))
+        return ER_OK;
+    char sb[ER_SHAPE_STR_MAX];
+    er_shape_str(sb, sizeof sb, s->in_rank[i], s->in_dims[i]);
+    return er_fail(ER_ERR_SHAPE, "%s: input '%s' shape %s is negative or too large",
+                   s->model->path, name, sb);
+}
+
 static er_status bind_declared_shapes(er_session *s, const er_options *o) {
     const er_graph *g = s->g;
     for (int i = 0; i < g->n_inputs; i++) {
-        const er_value *v = &g->values[g->inputs[i]];
+        const er_value *v = &s->model->graph->values[g->inputs[i]]; /* as declared */
         if (!er_dtype_supported(v->dtype))
             return er_fail(ER_ERR_UNSUPPORTED, "%s: input '%s' has no supported dtype (%s)",
                            s->model->path, v->name, er_dtype_name(v->dtype));
@@ -369,6 +540,7 @@ static er_status bind_declared_shapes(er_session *s, const er_options *o) {
                 s->in_dims[i][k] = d;
             }
             s->in_rank[i] = r;
+            ER_TRY(check_bound_size(s, i, v->name));
             continue;
         }
         if (v->rank < 0)
@@ -378,6 +550,7 @@ static er_status bind_declared_shapes(er_session *s, const er_options *o) {
         for (int k = 0; k < v->rank; k++)
             s->in_dims[i][k] = v->dims[k] >= 0 ? v->dims[k]
                              : (o ? o->symbolic_dim_default : 1);
+        ER_TRY(check_bound_size(s, i, v->name));
     }
     return ER_OK;
 }
@@ -398,45 +571,25 @@ er_status er_session_create(const er_model *m, const er_options *opts, er_sessio
     if (o.symbolic_dim_default < 0)
         return er_fail(ER_ERR_INVALID_ARG, "symbolic_dim_default %lld is negative",
                        (long long)o.symbolic_dim_default);
-    const er_graph *g = m->graph;
     er_session *s = er_calloc(1, sizeof *s);
     if (!s) return er_fail(ER_ERR_NOMEM, "out of memory creating a session");
     s->model = m;
-    s->g = g;
+    s->g = m->graph;
     s->opts = o;
-    size_t nv = (size_t)(g->n_values ? g->n_values : 1), nn = (size_t)(g->n_nodes ? g->n_nodes : 1);
-    size_t n_io = 0;
-    for (int i = 0; i < g->n_nodes; i++) n_io += (size_t)g->nodes[i].n_in + (size_t)g->nodes[i].n_out;
-    size_t ni = (size_t)(g->n_inputs ? g->n_inputs : 1);
-    s->t = er_calloc(nv, sizeof *s->t);
-    s->kind = er_calloc(nv, 1);
-    s->steps = er_calloc(nn, sizeof *s->steps);
-    s->io = er_calloc(n_io ? n_io : 1, sizeof *s->io);
-    s->io_off = er_calloc(nn, sizeof *s->io_off);
-    s->last_use = er_calloc(nv, sizeof *s->last_use);
+    size_t ni = (size_t)(m->graph->n_inputs ? m->graph->n_inputs : 1);
     s->in_dtype = er_calloc(ni, sizeof *s->in_dtype);
     s->in_rank = er_calloc(ni, sizeof *s->in_rank);
     s->in_dims = er_calloc(ni, sizeof *s->in_dims);
     er_status st = ER_OK;
-    if (!s->t || !s->kind || !s->steps || !s->io || !s->io_off || !s->last_use || !s->in_dtype ||
-        !s->in_rank || !s->in_dims) {
+    if (!s->in_dtype || !s->in_rank || !s->in_dims) {
         st = er_fail(ER_ERR_NOMEM, "out of memory creating a session");
         goto fail;
     }
-    size_t off = 0;
-    for (int i = 0; i < g->n_nodes; i++) {
-        s->io_off[i] = off;
-        off += (size_t)g->nodes[i].n_in + (size_t)g->nodes[i].n_out;
-    }
-    for (int v = 0; v < g->n_values; v++) s->last_use[v] = -1;
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int k = 0; k < g->nodes[i].n_in; k++)
-            if (g->nodes[i].in[k] >= 0) s->last_use[g->nodes[i].in[k]] = i;
     if (o.threads <= 0) o.threads = er_cpu_count();
     s->opts.threads = o.threads;
     if (o.threads > 1 && (st = er_threadpool_create(o.threads, &s->pool)) != ER_OK) goto fail;
     if ((st = bind_declared_shapes(s, &o)) != ER_OK) goto fail;
-    if ((st = plan(s)) != ER_OK) goto fail;
+    if ((st = build_and_plan(s)) != ER_OK) goto fail;
     *out = s;
     return ER_OK;
 fail:
@@ -465,7 +618,7 @@ er_status er_session_run(er_session *s, const er_tensor *const *inputs, er_tenso
     bool replan = false;
     for (int i = 0; i < g->n_inputs; i++) {
         const er_tensor *x = inputs[i];
-        const er_value *v = &g->values[g->inputs[i]];
+        const er_value *v = &s->model->graph->values[g->inputs[i]]; /* as declared */
         if (!x) return er_fail(ER_ERR_INVALID_ARG, "input %d ('%s') is NULL", i, v->name);
         if (x->dtype != s->in_dtype[i])
             return er_fail(ER_ERR_INVALID_ARG, "input '%s' has dtype %s, the model expects %s",
@@ -487,7 +640,10 @@ er_status er_session_run(er_session *s, const er_tensor *const *inputs, er_tenso
         for (int k = 0; k < x->rank; k++) s->in_dims[i][k] = x->dims[k];
         replan = true;
     }
-    if (replan && !s->dynamic) ER_TRY(plan(s));
+    if (replan && !s->dynamic) {
+        ER_TRY(build_and_plan(s));
+        g = s->g; /* the previous plan's graph is gone */
+    }
     if (s->dynamic) {
         ER_TRY(run_dynamic(s, inputs));
     } else {
@@ -496,12 +652,20 @@ er_status er_session_run(er_session *s, const er_tensor *const *inputs, er_tenso
             t->data = inputs[i]->data;
             t->capacity_bytes = er_tensor_nbytes(inputs[i]);
         }
+        if (g->n_inputs) resolve_aliases(s);
         for (int i = 0; i < s->n_steps; i++) {
             er_step *sp = &s->steps[i];
             const er_node *n = &g->nodes[sp->node];
+            if (outputs_empty(&sp->ctx)) continue;
+            double t0 = s->profile ? now_ns() : 0;
             er_status st = sp->ctx.kernel ? sp->ctx.kernel(&sp->ctx) : n->op->run(&sp->ctx);
+            if (s->profile) sp->total_ns += now_ns() - t0;
             if (st != ER_OK) return node_fail_prefix(s, n, st);
+            if (s->observer)
+                for (int k = 0; k < n->n_out; k++)
+                    if (n->out[k] >= 0) s->observer(s->observer_ctx, n->out[k], &s->t[n->out[k]]);
         }
+        if (s->profile) s->profiled_runs++;
     }
     for (int i = 0; i < g->n_outputs; i++) outputs[i] = &s->t[g->outputs[i]];
     s->ran = true;
@@ -537,3 +701,14 @@ er_status er_session_output_info(const er_session *s, int i, er_dtype *dtype, in
 }
 
 bool er_session_is_dynamic(const er_session *s) { return s->dynamic; }
+
+void er_session_set_profiling(er_session *s, bool on) {
+    s->profile = on;
+    s->profiled_runs = 0;
+    for (int i = 0; i < s->n_steps; i++) s->steps[i].total_ns = 0;
+}
+
+void er_session_set_observer(er_session *s, er_observer_fn fn, void *ctx) {
+    s->observer = fn;
+    s->observer_ctx = ctx;
+}

@@ -1,5 +1,6 @@
 /* test_session.c - load from memory, plan, run; shape binding, re-planning,
  * errors that name the node/op/shape; the arena against the naive sum. */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "core/tensor.h"
@@ -200,4 +201,49 @@ TEST(session_shape_chain_on_input_stays_static) {
     pbw_free(&n);
     pbw_free(&vi);
     pbw_free(&model);
+}
+
+/* One model shared read-only by sessions on several threads. */
+typedef struct { const er_model *m; int ok; } share_arg;
+
+static void *share_worker(void *p) {
+    share_arg *a = p;
+    er_session *s;
+    a->ok = 0;
+    if (er_session_create(a->m, NULL, &s) != ER_OK) return NULL;
+    int64_t dims[2] = {2, 4};
+    er_tensor *x, *y;
+    if (er_tensor_create(ER_F32, 2, dims, &x) != ER_OK) return NULL;
+    int good = 1;
+    for (int it = 0; it < 200 && good; it++) {
+        float *xv = er_tensor_data(x);
+        for (int i = 0; i < 8; i++) xv[i] = (float)(it + i);
+        good = er_session_run(s, (const er_tensor *const *)&x, &y) == ER_OK;
+        const float *yv = er_tensor_data(y);
+        for (int i = 0; good && i < 8; i++) {
+            float t = (float)(it + i) + (float)(i % 4 + 1);
+            good = yv[i] == t * t;
+        }
+    }
+    er_tensor_free(x);
+    er_session_free(s);
+    a->ok = good;
+    return NULL;
+}
+
+TEST(session_model_shared_across_threads) {
+    pbw w = {0};
+    model_add_mul(&w, 2);
+    er_model *m = load(&w);
+    CHECK(m);
+    pthread_t th[4];
+    share_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (share_arg){m, 0};
+        CHECK(pthread_create(&th[i], NULL, share_worker, &args[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++) CHECK_MSG(args[i].ok, "thread %d got wrong results", i);
+    er_model_free(m);
+    pbw_free(&w);
 }

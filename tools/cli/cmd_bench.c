@@ -16,6 +16,8 @@ static void usage(FILE *f) {
                "  --threads N  intra-op threads (default 1; 0 = one per core)\n"
                "  --runs N     timed inferences (default 50)\n"
                "  --warmup N   untimed inferences before timing (default 5)\n"
+               "  --no-optimize  run the graph as imported (passes off)\n"
+               "  --raw        with --json: also every timed latency (latencies_ms)\n"
                "  --json       one JSON object: model, threads, load_ms, session_ms,\n"
                "               first_run_ms, min_ms, median_ms, p90_ms, p99_ms, runs_per_s,\n"
                "               peak_rss_bytes, arena_bytes\n");
@@ -24,7 +26,7 @@ static void usage(FILE *f) {
 int cmd_bench(int argc, char **argv) {
     const char *path = NULL;
     long threads = 1, runs = 50, warmup = 5;
-    int json = 0;
+    int json = 0, optimize = 1, raw = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -37,6 +39,10 @@ int cmd_bench(int argc, char **argv) {
             if (!cli_int_arg("bench", "--warmup", argv[++i], 0, 10000000, &warmup)) return 2;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
+        } else if (strcmp(argv[i], "--no-optimize") == 0) {
+            optimize = 0;
+        } else if (strcmp(argv[i], "--raw") == 0) {
+            raw = 1;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "edgerun bench: unknown or incomplete option '%s'\n", argv[i]);
             usage(stderr);
@@ -56,13 +62,15 @@ int cmd_bench(int argc, char **argv) {
     er_model *m = NULL;
     er_session *s = NULL;
     er_tensor *in[256] = {0}, *out[256];
-    double *lat = NULL;
+    double *lat = NULL, *lat_sorted = NULL;
+    size_t rss0 = er_current_rss_bytes();
     double t0 = er_now_ms();
     if (er_model_load(path, &m) != ER_OK) return cli_fail("bench");
     double t1 = er_now_ms();
     er_options o;
     er_options_init(&o);
     o.threads = (int)threads;
+    o.optimize = optimize;
     if (er_session_create(m, &o, &s) != ER_OK) {
         cli_fail("bench");
         goto done;
@@ -102,8 +110,12 @@ int cmd_bench(int argc, char **argv) {
         lat[i] = er_now_ms() - a;
         total += lat[i];
     }
-    double p50 = er_percentile(lat, (size_t)runs, 50), p90 = er_percentile(lat, (size_t)runs, 90);
-    double p99 = er_percentile(lat, (size_t)runs, 99), mn = lat[0];
+    lat_sorted = malloc(sizeof(double) * (size_t)runs);
+    if (!lat_sorted) goto done;
+    memcpy(lat_sorted, lat, sizeof(double) * (size_t)runs);
+    double p50 = er_percentile(lat_sorted, (size_t)runs, 50);
+    double p90 = er_percentile(lat_sorted, (size_t)runs, 90);
+    double p99 = er_percentile(lat_sorted, (size_t)runs, 99), mn = lat_sorted[0];
     double rps = total > 0 ? 1000.0 * (double)runs / total : 0;
     size_t rss = er_peak_rss_bytes();
     size_t arena = er_session_arena_bytes(s);
@@ -114,9 +126,15 @@ int cmd_bench(int argc, char **argv) {
         printf(", \"threads\": %d, \"load_ms\": %.3f, \"session_ms\": %.3f, "
                "\"first_run_ms\": %.3f, \"min_ms\": %.3f, \"median_ms\": %.3f, \"p90_ms\": %.3f, "
                "\"p99_ms\": %.3f, \"runs\": %ld, \"runs_per_s\": %.2f, \"peak_rss_bytes\": %zu, "
-               "\"arena_bytes\": %zu}\n",
+               "\"arena_bytes\": %zu, \"rss_before_load_bytes\": %zu",
                eff_threads, t1 - t0, t2 - t1, t4 - t3, mn, p50, p90, p99, runs, rps, rss,
-               arena);
+               arena, rss0);
+        if (raw) {
+            printf(", \"latencies_ms\": [");
+            for (long i = 0; i < runs; i++) printf("%s%.4f", i ? ", " : "", lat[i]);
+            printf("]");
+        }
+        printf("}\n");
     } else {
         printf("model            %s\n", path);
         printf("threads          %d\n", eff_threads);
@@ -135,6 +153,7 @@ int cmd_bench(int argc, char **argv) {
     rc = 0;
 done:
     free(lat);
+    free(lat_sorted);
     for (int i = 0; i < 256; i++) er_tensor_free(in[i]);
     er_session_free(s);
     er_model_free(m);

@@ -7,12 +7,16 @@
 #include "runtime/session.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: edgerun info MODEL [--json]\n\n"
+    fprintf(f, "usage: edgerun info MODEL [--json] [--optimized] [--no-optimize]\n\n"
                "Prints inputs/outputs (shapes, dtypes), an op histogram, parameter count,\n"
                "weight bytes, multiply-accumulates per inference, the planned activation\n"
                "arena and the naive sum of activation sizes.\n\n"
                "  --json   one JSON object with keys inputs, outputs, ops, params,\n"
-               "           weight_bytes, macs, arena_bytes, naive_activation_bytes\n");
+               "           weight_bytes, macs, arena_bytes, naive_activation_bytes\n"
+               "  --optimized    also list the graph as it runs, after the optimization\n"
+               "                 passes (fused ops, NHWC layout), one node per line\n"
+               "  --no-optimize  plan the graph as imported (passes off); also\n"
+               "                 EDGERUN_DISABLE_PASSES=name,... turns single passes off\n");
 }
 
 typedef struct { const char *op; int count; } op_count;
@@ -52,15 +56,58 @@ static void print_io(const er_session *s, int is_input, int json) {
     }
 }
 
+static void print_value(const er_graph *g, int v) {
+    if (v < 0) {
+        printf("-");
+        return;
+    }
+    const er_value *x = &g->values[v];
+    printf("%s%s", x->name, x->data ? "(const)" : "");
+}
+
+/* The graph as it runs: one line per node, with the planned output shape. */
+static void print_graph(const er_session *s) {
+    const er_graph *g = s->g;
+    printf("graph as planned (%d nodes):\n", g->n_nodes);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const er_node *n = &g->nodes[i];
+        printf("  %4d %s%s%-22s ", i, n->domain[0] ? n->domain : "", n->domain[0] ? "::" : "",
+               n->op_type);
+        for (int k = 0; k < n->n_in; k++) {
+            printf(k ? ", " : "");
+            print_value(g, n->in[k]);
+        }
+        printf(" -> ");
+        for (int k = 0; k < n->n_out; k++) {
+            printf(k ? ", " : "");
+            print_value(g, n->out[k]);
+            if (n->out[k] >= 0) {
+                const er_tensor *t = &s->t[n->out[k]];
+                printf(" ");
+                for (int d = 0; d < t->rank; d++) printf("%s%lld", d ? "x" : "[", (long long)t->dims[d]);
+                printf("%s", t->rank ? "]" : "[]");
+            }
+        }
+        const char *act = er_attr_str(n, "act", NULL);
+        if (act && strcmp(act, "none") != 0) printf("  act=%s", act);
+        if (n->n_in > 3 && n->in[3] >= 0 && strcmp(n->op_type, "ConvNhwc") == 0) printf(" +residual");
+        printf("\n");
+    }
+}
+
 int cmd_info(int argc, char **argv) {
     const char *path = NULL;
-    int json = 0;
+    int json = 0, show_graph = 0, optimize = 1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
+        } else if (strcmp(argv[i], "--optimized") == 0) {
+            show_graph = 1;
+        } else if (strcmp(argv[i], "--no-optimize") == 0) {
+            optimize = 0;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "edgerun info: unknown option '%s'\n", argv[i]);
             usage(stderr);
@@ -79,7 +126,10 @@ int cmd_info(int argc, char **argv) {
     er_model *m;
     if (er_model_load(path, &m) != ER_OK) return cli_fail("info");
     er_session *s;
-    if (er_session_create(m, NULL, &s) != ER_OK) {
+    er_options o;
+    er_options_init(&o);
+    o.optimize = optimize;
+    if (er_session_create(m, &o, &s) != ER_OK) {
         er_model_free(m);
         return cli_fail("info");
     }
@@ -144,6 +194,7 @@ int cmd_info(int argc, char **argv) {
             printf("\n");
         }
     }
+    if (show_graph && !json) print_graph(s);
     er_session_free(s);
     er_model_free(m);
     return 0;

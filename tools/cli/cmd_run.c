@@ -14,7 +14,7 @@
 
 static void usage(FILE *f) {
     fprintf(f, "usage: edgerun run MODEL [-i [NAME=]FILE.npy ...] [--image [NAME=]FILE ...]\n"
-               "                 [-o OUTDIR] [--seed N] [--save-inputs]\n"
+               "                 [-o OUTDIR] [--seed N] [--save-inputs] [--no-optimize]\n"
                "                 [--resize WxH] [--resize-mode bilinear|nearest]\n"
                "                 [--scale 0,1|-1,1|0,255|MEAN/STD] [--layout nhwc|nchw] [--bgr]\n\n"
                "Runs one inference. Inputs are .npy files or images, given by input name or\n"
@@ -115,6 +115,7 @@ int cmd_run(int argc, char **argv) {
     er_image_prep prep;
     memset(&prep, 0, sizeof prep);
     prep.scale = ER_SCALE_UNIT;
+    int optimize = 1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -166,6 +167,8 @@ int cmd_run(int argc, char **argv) {
             save_inputs = 1;
         } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
             outdir = argv[++i];
+        } else if (strcmp(argv[i], "--no-optimize") == 0) {
+            optimize = 0;
         } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
             seed = strtoull(argv[++i], NULL, 10);
         } else if (argv[i][0] == '-') {
@@ -259,6 +262,7 @@ int cmd_run(int argc, char **argv) {
             for (int k = 0; k < ranks[i]; k++) dimbuf[i][k] = er_tensor_dim(in[i], k);
         }
     }
+    o.optimize = optimize;
     o.n_input_shapes = n_in;
     o.input_ranks = ranks;
     o.input_dims = dims;

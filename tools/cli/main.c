@@ -12,7 +12,9 @@ static const struct {
     {"info", cmd_info, "ops, params, MACs, weight bytes, arena size, inputs/outputs"},
     {"run", cmd_run, "one inference: .npy inputs in, .npy outputs out"},
     {"bench", cmd_bench, "load/session/first-run times, latency percentiles, peak memory"},
+    {"profile", cmd_profile, "time of every node of the planned graph, slowest first"},
     {"eval", cmd_eval, "top-1/top-5 accuracy on a labelled image set (IDX files)"},
+    {"convert", cmd_convert, "to .erm, the native format (mmapped, zero-copy weights)"},
 };
 
 static void usage(FILE *f) {

@@ -1,0 +1,116 @@
+#!/usr/bin/python3
+"""Side-by-side fp32 benchmark: edgerun vs ONNX Runtime, same model, same
+thread count, same run.
+
+usage: bench/compare_ort.py [--build build] [--models a,b] [--threads 1,2]
+                            [--rounds 5] [--runs 20] [--warmup 5] [--out FILE]
+
+For every model and thread count it alternates `edgerun bench --json --raw`
+and bench/ort_bench.js (onnxruntime-node, optimization level all, sequential,
+intra-op threads = ours) for --rounds rounds of --runs timed inferences each,
+so both see the same machine state; then reports over all timed runs:
+median and p90 latency, the ratio edgerun/ORT, GFLOP/s (2 x MACs from
+`edgerun info`) and % of this CPU's fp32 peak (117 GFLOP/s per core,
+measured with an FMA loop; see bench/kernels/README.md), cold start (load + session +
+first inference, median over rounds) and peak memory (process peak RSS minus
+RSS before loading the model, median over rounds). Models come from
+scripts/export_torchvision.py (exported on demand into BUILD/models).
+"""
+import argparse, datetime, json, math, os, statistics, subprocess, sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODELS = ["mobilenet_v2", "mobilenet_v3_small", "resnet18", "squeezenet1_1",
+          "shufflenet_v2_x1_0", "efficientnet_b0", "mnasnet1_0"]
+PEAK_GFLOPS_PER_CORE = 117.0  # measured: FMA loop in bench/kernels/conv_bench (Zen 4 runs a 512-bit FMA as two 256-bit halves: 32 FLOP/cycle at ~3.6 GHz)
+
+
+def run_json(cmd, env=None):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def pct(v, p):
+    v = sorted(v)
+    pos = p / 100 * (len(v) - 1)
+    lo = int(pos)
+    if lo + 1 >= len(v):
+        return v[-1]
+    return v[lo] * (1 - (pos - lo)) + v[lo + 1] * (pos - lo)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--opset", default="13")
+    ap.add_argument("--out", help="also write the markdown table here")
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    edgerun = os.path.join(build, "edgerun")
+    env = dict(os.environ)
+    env.setdefault("ER_ORT_NODE_MODULES", os.path.join(build, "npm", "node_modules"))
+    mdir = os.path.join(build, "models")
+    models = a.models.split(",")
+    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "export_torchvision.py"), mdir,
+                    "--opsets", a.opset, "--models", ",".join(models)], check=True,
+                   stdout=subprocess.DEVNULL)
+    rows = []
+    for m in models:
+        path = os.path.join(mdir, f"{m}_op{a.opset}.onnx")
+        macs = run_json([edgerun, "info", path, "--json"])["macs"]
+        for t in [int(x) for x in a.threads.split(",")]:
+            er_lat, ort_lat, er_cold, ort_cold, er_mem, ort_mem = [], [], [], [], [], []
+            for _ in range(a.rounds):
+                e = run_json([edgerun, "bench", path, "--threads", str(t), "--runs", str(a.runs),
+                              "--warmup", str(a.warmup), "--json", "--raw"])
+                o = run_json(["node", os.path.join(ROOT, "bench", "ort_bench.js"), path,
+                              "--threads", str(t), "--runs", str(a.runs), "--warmup",
+                              str(a.warmup)], env)
+                er_lat += e["latencies_ms"]
+                ort_lat += o["latencies_ms"]
+                er_cold.append(e["load_ms"] + e["session_ms"] + e["first_run_ms"])
+                ort_cold.append(o["session_ms"] + o["first_run_ms"])
+                er_mem.append(e["peak_rss_bytes"] - e["rss_before_load_bytes"])
+                ort_mem.append(o["peak_rss_bytes"] - o["rss_before_load_bytes"])
+            em, om = statistics.median(er_lat), statistics.median(ort_lat)
+            gflops = 2 * macs / (em / 1e3) / 1e9
+            rows.append(dict(model=m, threads=t, er_med=em, er_p90=pct(er_lat, 90), ort_med=om,
+                             ort_p90=pct(ort_lat, 90), ratio=em / om, gflops=gflops,
+                             peak=100 * gflops / (PEAK_GFLOPS_PER_CORE * t),
+                             ort_gflops=2 * macs / (om / 1e3) / 1e9,
+                             er_cold=statistics.median(er_cold), ort_cold=statistics.median(ort_cold),
+                             er_mem=statistics.median(er_mem) / 2**20,
+                             ort_mem=statistics.median(ort_mem) / 2**20))
+            r = rows[-1]
+            print(f"{m:20s} t={t} edgerun {em:8.2f} ms  ORT {om:8.2f} ms  ratio {r['ratio']:.3f}  "
+                  f"{gflops:6.1f} GFLOP/s ({r['peak']:.0f}% peak)", file=sys.stderr)
+    lines = []
+    lines.append("| model | threads | edgerun median / p90 ms | ORT median / p90 ms | edgerun/ORT | "
+                 "edgerun GFLOP/s (% peak) | ORT GFLOP/s | cold start ms edgerun / ORT (ratio) | "
+                 "peak memory MiB edgerun / ORT (ratio) |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['threads']} | {r['er_med']:.2f} / {r['er_p90']:.2f} | "
+                     f"{r['ort_med']:.2f} / {r['ort_p90']:.2f} | **{r['ratio']:.3f}** | "
+                     f"{r['gflops']:.1f} ({r['peak']:.0f}%) | {r['ort_gflops']:.1f} | "
+                     f"{r['er_cold']:.1f} / {r['ort_cold']:.1f} ({r['er_cold']/r['ort_cold']:.2f}) | "
+                     f"{r['er_mem']:.1f} / {r['ort_mem']:.1f} ({r['er_mem']/max(r['ort_mem'],1e-9):.2f}) |")
+    for t in sorted({r["threads"] for r in rows}):
+        rs = [r["ratio"] for r in rows if r["threads"] == t]
+        gm = math.exp(sum(math.log(x) for x in rs) / len(rs))
+        lines.append(f"\n{t} thread(s): geometric mean edgerun/ORT = **{gm:.3f}**, worst "
+                     f"{max(rs):.3f}")
+    table = "\n".join(lines)
+    print(table)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(f"<!-- {datetime.date.today()} : bench/compare_ort.py {' '.join(sys.argv[1:])} -->\n")
+            f.write(table + "\n")
+
+
+if __name__ == "__main__":
+    main()
