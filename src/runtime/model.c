@@ -23,8 +23,8 @@ static er_status load_mapping(er_mapping *map, const char *path, const char *bas
         st = er_onnx_import(map, base_dir, &g); /* takes the mapping */
     } else {
         er_mapping_free(map);
-        st = er_fail(ER_ERR_INVALID_MODEL, "unrecognised model format (expected ONNX, "
-                     "TFLite or .erm)");
+        st = er_fail(ER_ERR_INVALID_MODEL, "unrecognised model format (expected ONNX or .erm, "
+                     "or a TFLite flatbuffer)");
     }
     if (st != ER_OK) {
         if (st != ER_ERR_NOMEM) er_error_prefix("%s: ", path);
