@@ -384,3 +384,15 @@ TEST(pass_gemm_and_matmul_become_dense_with_fused_epilogue) {
     er_session_free(s);
     er_model_free(m);
 }
+
+TEST(graph_new_value_with_a_very_long_hint_terminates) {
+    er_graph *g;
+    CHECK_STATUS(er_graph_create(&g), ER_OK);
+    char hint[600];
+    memset(hint, 'a', sizeof hint - 1);
+    hint[sizeof hint - 1] = '\0';
+    int ids[3];
+    for (int i = 0; i < 3; i++) CHECK_STATUS(er_graph_new_value(g, hint, &ids[i]), ER_OK);
+    CHECK(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2]);
+    er_graph_free(g);
+}
