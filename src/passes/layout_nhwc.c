@@ -15,6 +15,8 @@
  *     are permuted once, plain 4-D operands converted; other operand ranks
  *     force PLAIN);
  *   Concat/Split along an axis keep NHWC with the axis remapped;
+ *   Resize with constant per-axis roi/scales/sizes keeps NHWC with them
+ *     permuted;
  *   Transpose NCHW<->NHWC whose input already has the wanted storage order
  *     becomes a free Reinterpret (this is how TFLite graphs, which wrap
  *     every conv in such transposes, lose them);
@@ -398,6 +400,56 @@ static er_status channel_shuffle(lay *L, er_node *r1, int r1_index, bool *ok) {
     return ER_OK;
 }
 
+/* A float/int constant of 4 values (Resize's scales or sizes) or 8 values
+ * (roi: 4 starts then 4 ends) in logical NCHW order, returned permuted to
+ * NHWC order. */
+static er_status permute_vec4(lay *L, int v, int *out) {
+    er_graph *g = L->g;
+    const er_value *x = &g->values[v];
+    size_t n = er_shape_count(x->rank, x->dims), es = er_dtype_size(x->dtype);
+    if (x->rank != 1 || (n != 4 && n != 8) || !es)
+        return er_fail(ER_ERR_INTERNAL, "layout: not a per-axis vector");
+    int nv;
+    ER_TRY(er_graph_new_value(g, g->values[v].name, &nv));
+    ER_TRY(grow_values(L));
+    int64_t dims[1] = {(int64_t)n};
+    unsigned char *dst;
+    ER_TRY(er_graph_set_const(g, nv, g->values[v].dtype, 1, dims, (void **)&dst));
+    const unsigned char *src = g->values[v].data;
+    static const int from[4] = {0, 2, 3, 1}; /* stored axis k reads logical axis from[k] */
+    for (size_t half = 0; half < n / 4; half++)
+        for (int k = 0; k < 4; k++)
+            memcpy(dst + (half * 4 + (size_t)k) * es, src + (half * 4 + (size_t)from[k]) * es, es);
+    *out = nv;
+    return ER_OK;
+}
+
+/* Resize (opset >= 11) of an NHWC value with constant roi/scales/sizes and
+ * no `axes` attribute: the same resize on the stored tensor, with the
+ * per-axis inputs permuted. The kernel then interpolates over H and W with
+ * C contiguous. */
+static er_status resize_nhwc(lay *L, er_node *n, bool *ok) {
+    er_graph *g = L->g;
+    *ok = false;
+    if (n->opset < 11 || er_attr_find(n, "axes") || n->n_out != 1) return ER_OK;
+    for (int k = 1; k < n->n_in; k++) {
+        int v = n->in[k];
+        if (v < 0) continue;
+        if (!er_pass_is_const(g, v)) return ER_OK;
+        size_t cnt = er_shape_count(g->values[v].rank, g->values[v].dims);
+        if (cnt == 0) continue; /* empty roi/scales placeholder */
+        if (g->values[v].rank != 1 || (cnt != 4 && !(k == 1 && cnt == 8))) return ER_OK;
+    }
+    for (int k = 1; k < n->n_in; k++) {
+        int v = n->in[k];
+        if (v < 0 || er_shape_count(g->values[v].rank, g->values[v].dims) == 0) continue;
+        ER_TRY(permute_vec4(L, v, &n->in[k]));
+    }
+    set_out_nhwc(L, n->out[0]);
+    *ok = true;
+    return ER_OK;
+}
+
 static er_status visit(lay *L, er_node *n) {
     er_graph *g = L->g;
     const char *op = n->op_type;
@@ -457,6 +509,11 @@ static er_status visit(lay *L, er_node *n) {
     if (dflt && strcmp(op, "Reshape") == 0 && x >= 0 && L->tag[x] == NHWC) {
         bool ok;
         ER_TRY(channel_shuffle(L, n, 0, &ok));
+        if (ok) return emit(L, n);
+    }
+    if (dflt && strcmp(op, "Resize") == 0 && x >= 0 && L->tag[x] == NHWC) {
+        bool ok;
+        ER_TRY(resize_nhwc(L, n, &ok));
         if (ok) return emit(L, n);
     }
     if (dflt && strcmp(op, "Split") == 0 && x >= 0 && L->tag[x] == NHWC) {

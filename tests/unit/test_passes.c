@@ -396,3 +396,36 @@ TEST(graph_new_value_with_a_very_long_hint_terminates) {
     CHECK(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2]);
     er_graph_free(g);
 }
+
+TEST(pass_layout_resize_stays_nhwc) {
+    static const char *const modes[] = {"nearest", "linear", "cubic"};
+    for (int mi = 0; mi < 3; mi++) {
+        mb b;
+        mb_init(&b);
+        int64_t xd[4] = {1, 3, 5, 6}, four[1] = {4}, zero[1] = {0};
+        mb_input(&b, "x", ER_F32, 4, xd);
+        conv_chain(&b, 3, 5, "x", "c", 91);
+        float scales[4] = {1, 1, 2.0f, 1.5f};
+        mb_const(&b, "scales", ER_F32, 1, four, scales);
+        mb_const(&b, "roi", ER_F32, 1, zero, scales);
+        pbw a = {0};
+        pbw attr = {0};
+        pbw_str(&attr, 1, "mode");
+        pbw_int(&attr, 20, 3);
+        pbw_str(&attr, 4, modes[mi]);
+        pbw_msg(&a, 5, &attr);
+        pbw_free(&attr);
+        mb_node(&b, "Resize", "resize", MB_IO("c", "roi", "scales"), MB_IO("r"), &a);
+        pbw_free(&a);
+        conv_chain(&b, 5, 2, "r", "y", 93);
+        mb_output(&b, "y");
+        er_model *m = mb_load(&b, 13);
+        er_session *s = optimized(m);
+        CHECK(s);
+        CHECK_EQ_INT(count_op(s, "Transpose"), 2); /* in and out only */
+        double d = mb_compare_optimized(m, 14);
+        CHECK_MSG(d >= 0 && d < 1e-5, "%s: max rel diff %g", modes[mi], d);
+        er_session_free(s);
+        er_model_free(m);
+    }
+}
