@@ -424,14 +424,31 @@ static er_status permute_vec4(lay *L, int v, int *out) {
     return ER_OK;
 }
 
-/* Resize (opset >= 11) of an NHWC value with constant roi/scales/sizes and
- * no `axes` attribute: the same resize on the stored tensor, with the
- * per-axis inputs permuted. The kernel then interpolates over H and W with
+/* Resize (opset >= 11) of an NHWC value with constant roi/scales/sizes:
+ * the same resize on the stored tensor, with the per-axis inputs permuted
+ * (or, with Resize-18 `axes`, the axes remapped). The kernel then interpolates over H and W with
  * C contiguous. */
 static er_status resize_nhwc(lay *L, er_node *n, bool *ok) {
     er_graph *g = L->g;
     *ok = false;
-    if (n->opset < 11 || er_attr_find(n, "axes") || n->n_out != 1) return ER_OK;
+    if (n->opset < 11 || n->n_out != 1) return ER_OK;
+    const int64_t *axes;
+    int na = er_attr_ints(n, "axes", &axes);
+    if (na >= 0) { /* Resize-18 axes: remap them; the per-axis inputs follow axes' order */
+        if (na > 4) return ER_OK;
+        for (int k = 1; k < n->n_in; k++)
+            if (n->in[k] >= 0 && !er_pass_is_const(g, n->in[k])) return ER_OK;
+        int64_t mapped[4];
+        for (int i = 0; i < na; i++) {
+            int64_t a = axes[i] < 0 ? axes[i] + 4 : axes[i];
+            if (a < 0 || a > 3) return ER_OK;
+            mapped[i] = remap_axis(a);
+        }
+        ER_TRY(er_node_set_attr_ints(g, n, "axes", na, mapped));
+        set_out_nhwc(L, n->out[0]);
+        *ok = true;
+        return ER_OK;
+    }
     for (int k = 1; k < n->n_in; k++) {
         int v = n->in[k];
         if (v < 0) continue;
