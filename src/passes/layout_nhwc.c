@@ -15,6 +15,8 @@
  *     are permuted once, plain 4-D operands converted; other operand ranks
  *     force PLAIN);
  *   Concat/Split along an axis keep NHWC with the axis remapped;
+ *   Pad keeps NHWC with its amounts permuted (fuse_pad.c then folds zero
+ *     padding in front of a conv into the conv);
  *   Resize with constant per-axis roi/scales/sizes keeps NHWC with them
  *     permuted;
  *   Transpose NCHW<->NHWC whose input already has the wanted storage order
@@ -467,6 +469,34 @@ static er_status resize_nhwc(lay *L, er_node *n, bool *ok) {
     return ER_OK;
 }
 
+/* Pad of an NHWC value: the 8 amounts (begins, ends) permuted to stored
+ * order; any mode works unchanged on the stored tensor. */
+static er_status pad_nhwc(lay *L, er_node *n, bool *ok) {
+    er_graph *g = L->g;
+    *ok = false;
+    static const int from[4] = {0, 2, 3, 1};
+    int64_t src[8], dst[8];
+    if (n->opset < 11) {
+        const int64_t *v;
+        const char *name = n->opset < 2 ? "paddings" : "pads";
+        if (er_attr_ints(n, name, &v) != 8) return ER_OK;
+        memcpy(src, v, sizeof src);
+        for (int h = 0; h < 2; h++)
+            for (int k = 0; k < 4; k++) dst[h * 4 + k] = src[h * 4 + from[k]];
+        ER_TRY(er_node_set_attr_ints(g, n, name, 8, dst));
+    } else {
+        if (n->n_in < 2 || (n->n_in > 3 && n->in[3] >= 0)) return ER_OK; /* axes */
+        int na;
+        if (!const_ints(g, n->in[1], src, &na) || na != 8) return ER_OK;
+        for (int h = 0; h < 2; h++)
+            for (int k = 0; k < 4; k++) dst[h * 4 + k] = src[h * 4 + from[k]];
+        ER_TRY(int_const(L, "pads_nhwc", 8, dst, &n->in[1]));
+    }
+    set_out_nhwc(L, n->out[0]);
+    *ok = true;
+    return ER_OK;
+}
+
 static er_status visit(lay *L, er_node *n) {
     er_graph *g = L->g;
     const char *op = n->op_type;
@@ -526,6 +556,11 @@ static er_status visit(lay *L, er_node *n) {
     if (dflt && strcmp(op, "Reshape") == 0 && x >= 0 && L->tag[x] == NHWC) {
         bool ok;
         ER_TRY(channel_shuffle(L, n, 0, &ok));
+        if (ok) return emit(L, n);
+    }
+    if (dflt && strcmp(op, "Pad") == 0 && x >= 0 && L->tag[x] == NHWC) {
+        bool ok;
+        ER_TRY(pad_nhwc(L, n, &ok));
         if (ok) return emit(L, n);
     }
     if (dflt && strcmp(op, "Resize") == 0 && x >= 0 && L->tag[x] == NHWC) {

@@ -25,6 +25,8 @@ er_status er_pass_eliminate_identity(er_graph *g);
 er_status er_pass_fuse_batchnorm(er_graph *g);
 /* 2-D float convolutions and their neighbours to NHWC (layout_nhwc.c). */
 er_status er_pass_layout_nhwc(er_graph *g);
+/* Zero Pad in front of ConvNhwc into the conv's pads (fuse_pad.c). */
+er_status er_pass_fuse_pad(er_graph *g);
 /* Gemm/MatMul with constant weights to edgerun::Dense (fuse_gemm.c). */
 er_status er_pass_fuse_gemm(er_graph *g);
 /* Residual Add and activations into ConvNhwc epilogues (fuse_activation.c). */

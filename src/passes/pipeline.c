@@ -19,6 +19,7 @@ static const pass_entry k_passes[] = {
     {"fold_qdq", er_pass_fold_qdq},
     {"fuse_batchnorm", er_pass_fuse_batchnorm},
     {"layout_nhwc", er_pass_layout_nhwc},
+    {"fuse_pad", er_pass_fuse_pad},
     {"fuse_gemm", er_pass_fuse_gemm},
     {"fuse_activation", er_pass_fuse_activation},
     {"cancel_reshapes", er_pass_cancel_reshapes},

@@ -429,3 +429,37 @@ TEST(pass_layout_resize_stays_nhwc) {
         er_model_free(m);
     }
 }
+
+TEST(pass_zero_pad_folds_into_conv) {
+    /* conv -> Pad(H by 1/2, W by 3/0) -> conv, and a reflect Pad that must stay */
+    for (int reflect = 0; reflect < 2; reflect++) {
+        mb b;
+        mb_init(&b);
+        int64_t xd[4] = {1, 3, 6, 7}, pd[1] = {8};
+        mb_input(&b, "x", ER_F32, 4, xd);
+        conv_chain(&b, 3, 4, "x", "a", 101);
+        int64_t pads[8] = {0, 0, 1, 3, 0, 0, 2, 0};
+        mb_const(&b, "pads", ER_I64, 1, pd, pads);
+        pbw at = {0}, a = {0};
+        if (reflect) {
+            pbw_str(&at, 1, "mode");
+            pbw_int(&at, 20, 3);
+            pbw_str(&at, 4, "reflect");
+            pbw_msg(&a, 5, &at);
+            pbw_free(&at);
+        }
+        mb_node(&b, "Pad", "pad", MB_IO("a", "pads"), MB_IO("p"), &a);
+        pbw_free(&a);
+        conv_chain(&b, 4, 5, "p", "y", 103);
+        mb_output(&b, "y");
+        er_model *m = mb_load(&b, 13);
+        er_session *s = optimized(m);
+        CHECK(s);
+        CHECK_EQ_INT(count_op(s, "Pad"), reflect ? 1 : 0);
+        CHECK_EQ_INT(count_op(s, "Transpose"), 2);
+        double d = mb_compare_optimized(m, 15);
+        CHECK_MSG(d >= 0 && d < 1e-5, "reflect=%d: max rel diff %g", reflect, d);
+        er_session_free(s);
+        er_model_free(m);
+    }
+}
