@@ -14,6 +14,10 @@
 #include "edgerun.h"
 #include "ir/graph.h"
 
+/* Passes that run on the session's clone before shape inference and
+ * constant folding (QDQ folding, which needs the DequantizeLinear nodes of
+ * constant weights intact). */
+er_status er_optimize_pre_fold(er_graph *g, const er_options *opts);
 /* Runs the pipeline below in order. */
 er_status er_optimize(er_graph *g, const er_options *opts);
 
