@@ -76,6 +76,11 @@ enum {
     ER_QF_AMX = 1u << 2,     /* AMX-INT8 tiles, level AVX512 (OS permission granted) */
 };
 unsigned er_qfeatures_detected(void);
+/* The extensions a session at ISA level isa may use: the detected ones its
+ * level admits (AVX2 level: AVX-VNNI; AVX512 level: also AVX-512 VNNI and
+ * AMX), further masked by $EDGERUN_QFEATURES (a number: a mask of ER_QF_*
+ * bits, for benchmarks and tests; e.g. 0 runs the plain AVX2/AVX-512 kernels). */
+unsigned er_qfeatures_for(er_isa isa);
 
 /* Per-tensor part of the epilogue. */
 typedef struct er_qgemm_params {

@@ -1,5 +1,6 @@
 /* qgemm_config.c - the list of int8 GEMM microkernel variants (from
  * qgemm.inc), the per-ISA choice, and weight packing. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/checked_math.h"
@@ -23,6 +24,15 @@ unsigned er_qfeatures_detected(void) {
     if (f->avx512_vnni) m |= ER_QF_VNNI512;
     if (f->avx_vnni) m |= ER_QF_AVXVNNI;
     if (f->amx_int8 && er_amx_request()) m |= ER_QF_AMX;
+    return m;
+}
+
+unsigned er_qfeatures_for(er_isa isa) {
+    unsigned m = er_qfeatures_detected();
+    if (isa == ER_ISA_NEON || isa < ER_ISA_AVX512) m &= ~(unsigned)(ER_QF_VNNI512 | ER_QF_AMX);
+    if (isa == ER_ISA_NEON || isa < ER_ISA_AVX2) m &= ~(unsigned)ER_QF_AVXVNNI;
+    const char *env = getenv("EDGERUN_QFEATURES");
+    if (env && *env) m &= (unsigned)strtoul(env, NULL, 0);
     return m;
 }
 
