@@ -16,7 +16,7 @@ const er_qdw_ukernel *er_qdw_ukernels(size_t *count) {
 }
 
 const er_qdw_ukernel *er_qdw_pick(er_isa isa, unsigned features) {
-    if (isa == ER_ISA_NEON) isa = ER_ISA_SCALAR;
+    if (isa == ER_ISA_NEON || isa < ER_ISA_SCALAR) isa = ER_ISA_SCALAR;
     for (size_t i = 0; i < sizeof k_ukernels / sizeof k_ukernels[0]; i++) {
         const er_qdw_ukernel *u = &k_ukernels[i];
         if (u->isa <= isa && (u->feature & ~features) == 0) return u;

@@ -38,7 +38,7 @@ unsigned er_qfeatures_for(er_isa isa) {
 
 const er_qgemm_ukernel *er_qgemm_pick(er_isa isa, unsigned features) {
     /* NEON has no int8 variant yet: it runs the portable one */
-    if (isa == ER_ISA_NEON) isa = ER_ISA_SCALAR;
+    if (isa == ER_ISA_NEON || isa < ER_ISA_SCALAR) isa = ER_ISA_SCALAR;
     for (size_t i = 0; i < sizeof k_ukernels / sizeof k_ukernels[0]; i++) {
         const er_qgemm_ukernel *u = &k_ukernels[i];
         if (u->isa <= isa && (u->feature & ~features) == 0) return u;
