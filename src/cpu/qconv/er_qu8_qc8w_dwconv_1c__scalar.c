@@ -25,7 +25,8 @@ void er_qu8_qc8w_dwconv_1c__scalar(size_t channels, size_t out_w, const uint8_t 
                                       (int32_t)wp[t * ER_QDW_CT + c]);
                 int32_t v;
                 memcpy(&v, &acc, 4);
-                int64_t r = er_qmbqm64(v, mult[c], cpos[c], dneg[c], rsh[c], left[c]);
+                size_t sl = er_qslot(c, ER_QDW_CT);
+                int64_t r = er_qmbqm64(v, mult[sl], cpos[sl], dneg[sl], rsh[sl], left[c]);
                 r = r < p->lo ? p->lo : r > p->hi ? p->hi : r;
                 y[x * y_stride + c0 + c] = (uint8_t)(int32_t)(r + p->zp);
             }

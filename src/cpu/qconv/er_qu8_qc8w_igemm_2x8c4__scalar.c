@@ -40,7 +40,8 @@ ER_QALWAYS_INLINE void tile(size_t ROWS, size_t MRS, size_t nc, size_t kc4, size
             for (size_t j = 0; j < cnt; j++) {
                 int32_t v;
                 memcpy(&v, &acc[r][j], 4); /* two's complement view */
-                int64_t y = er_qmbqm64(v, mult[j], cpos[j], dneg[j], rsh[j], left[j]);
+                size_t sl = er_qslot(j, NR);
+                int64_t y = er_qmbqm64(v, mult[sl], cpos[sl], dneg[sl], rsh[sl], left[j]);
                 y = y < p->lo ? p->lo : y > p->hi ? p->hi : y;
                 c[r * cs + j0 + j] = (uint8_t)(int32_t)(y + p->zp);
             }

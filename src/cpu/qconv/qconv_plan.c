@@ -278,10 +278,19 @@ static void copy_task(void *arg, int64_t begin, int64_t end, int tid) {
     int64_t chunk = 4096;
     size_t lo = (size_t)(begin * chunk), hi = (size_t)(end * chunk);
     if (hi > r->n_bytes) hi = r->n_bytes;
-    if (r->p->d.x_dtype == ER_I8)
-        for (size_t i = lo; i < hi; i++) dst[i] = r->src[i] ^ 0x80;
-    else
+    if (r->p->d.x_dtype == ER_I8) {
+        /* x ^ 0x80 eight bytes at a time */
+        size_t i = lo;
+        for (; i + 8 <= hi; i += 8) {
+            uint64_t v;
+            memcpy(&v, r->src + i, 8);
+            v ^= 0x8080808080808080ull;
+            memcpy(dst + i, &v, 8);
+        }
+        for (; i < hi; i++) dst[i] = r->src[i] ^ 0x80;
+    } else {
         memcpy(dst + lo, r->src + lo, hi - lo);
+    }
 }
 
 static void gemm_task(void *arg, int64_t begin, int64_t end, int tid) {
@@ -328,25 +337,41 @@ static void gemm_task(void *arg, int64_t begin, int64_t end, int tid) {
     }
 }
 
+/* Fills in[ow * ks + t] for output row (n, oh): per tap, the output columns
+ * whose input column lies inside the image read consecutive pixels, the
+ * others the padding row. */
+static void dw_pointers(const er_qconv_plan *p, const uint8_t *x, int64_t n, int64_t oh,
+                        const uint8_t **in) {
+    const er_qconv_desc *d = &p->d;
+    int64_t ks = d->KH * d->KW;
+    for (int64_t kh = 0, t = 0; kh < d->KH; kh++) {
+        int64_t ih = oh * d->stride_h - d->pad_top + kh * d->dil_h;
+        for (int64_t kw = 0; kw < d->KW; kw++, t++) {
+            int64_t off = kw * d->dil_w - d->pad_left; /* iw = ow * stride + off */
+            int64_t lo = 0, hi = 0;
+            if (ih >= 0 && ih < d->H) {
+                lo = off >= 0 ? 0 : (-off + d->stride_w - 1) / d->stride_w;
+                hi = d->W - off <= 0 ? 0 : (d->W - off + d->stride_w - 1) / d->stride_w;
+                if (hi > d->OW) hi = d->OW;
+                if (lo > hi) lo = hi;
+            }
+            int64_t ow = 0;
+            for (; ow < lo; ow++) in[ow * ks + t] = p->zero;
+            const uint8_t *px = x + ((n * d->H + ih) * d->W + lo * d->stride_w + off) * d->C;
+            for (; ow < hi; ow++, px += d->stride_w * d->C) in[ow * ks + t] = px;
+            for (; ow < d->OW; ow++) in[ow * ks + t] = p->zero;
+        }
+    }
+}
+
 static void dw_task(void *arg, int64_t begin, int64_t end, int tid) {
     const qrun *r = arg;
     const er_qconv_plan *p = r->p;
     const er_qconv_desc *d = &p->d;
     const uint8_t **in = (const uint8_t **)(r->scratch + (size_t)tid * p->thread_bytes);
-    int64_t ks = d->KH * d->KW;
     for (int64_t row = begin; row < end; row++) { /* row = n * OH + oh */
-        int64_t n = row / d->OH, oh = row % d->OH;
-        for (int64_t ow = 0; ow < d->OW; ow++)
-            for (int64_t kh = 0, t = 0; kh < d->KH; kh++) {
-                int64_t ih = oh * d->stride_h - d->pad_top + kh * d->dil_h;
-                for (int64_t kw = 0; kw < d->KW; kw++, t++) {
-                    int64_t iw = ow * d->stride_w - d->pad_left + kw * d->dil_w;
-                    bool inside = ih >= 0 && ih < d->H && iw >= 0 && iw < d->W;
-                    in[ow * ks + t] =
-                        inside ? r->x + ((n * d->H + ih) * d->W + iw) * d->C : p->zero;
-                }
-            }
-        p->dk->fn((size_t)d->C, (size_t)d->OW, in, (size_t)ks, p->packed,
+        dw_pointers(p, r->x, row / d->OH, row % d->OH, in);
+        p->dk->fn((size_t)d->C, (size_t)d->OW, in, (size_t)(d->KH * d->KW), p->packed,
                   r->y + row * d->OW * d->M, (size_t)d->M, d->x_dtype == ER_I8 ? 0x80u : 0u,
                   &p->qp);
     }

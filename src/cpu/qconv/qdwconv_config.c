@@ -56,10 +56,11 @@ void er_qdw_pack(er_qdw_layout l, int64_t channels, int64_t ks, er_qgemm_wget wg
             uint32_t adj = (bias ? (uint32_t)bias[c0 + c] : 0) - (uint32_t)zu * sum;
             memcpy(&bp[pos], &adj, sizeof adj);
             const er_qcol *q = &cols[c0 + c];
-            mult[pos] = q->mult;
-            cpos[pos] = q->cpos;
-            dneg[pos] = q->dneg;
-            rsh[pos] = q->rshift;
+            size_t sl = er_qslot((size_t)pos, ER_QDW_CT);
+            mult[sl] = q->mult;
+            cpos[sl] = q->cpos;
+            dneg[sl] = q->dneg;
+            rsh[sl] = q->rshift;
             left[pos] = q->left;
         }
     }

@@ -30,7 +30,8 @@
  *       er_qgemm_panel_bytes(NR, ks, kc4) bytes laid out as
  *         int32 bias'[NR]                      bias - zu * sum_k w'
  *         int8  w'[ks][kc4/4][NR][4]           4 consecutive k per column
- *         int64 mult[NR], cpos[NR], dneg[NR], rshift[NR]   epilogue (below)
+ *         int64 mult[NR], cpos[NR], dneg[NR], rshift[NR]   epilogue (below),
+ *                                              in er_qslot order
  *         int32 left[NR]                       saturating left shift
  *       Columns past n are zero. Panel j starts at w + j * panel_bytes.
  *   c   row i at c + i*c_stride bytes; only the mr x nc block is written.
@@ -154,6 +155,15 @@ const er_qgemm_ukernel *er_qgemm_ukernels(size_t *count);
 /* The variant for an ISA level and extension mask: the first row of
  * qgemm.inc the level and mask allow (rows are in order of preference). */
 const er_qgemm_ukernel *er_qgemm_pick(er_isa isa, unsigned features);
+
+/* Slot of column j (of a panel nr wide) in the int64 epilogue arrays: when nr
+ * is a multiple of 16, each group of 16 columns stores its even columns
+ * first, then its odd ones, so a vector kernel multiplies the even and odd
+ * int32 lanes (vpmuldq reads the low half of each 64-bit lane) with
+ * contiguous constants; otherwise columns are in order. */
+static inline size_t er_qslot(size_t j, int nr) {
+    return nr % 16 ? j : (j & ~(size_t)15) | ((j & 1) << 3) | ((j & 15) >> 1);
+}
 
 /* Byte offsets inside a packed panel (all multiples of 64): the weights, the
  * epilogue arrays (mult, cpos, dneg, rshift as int64[nr], then left as

@@ -23,11 +23,12 @@ ER_QALWAYS_INLINE __m256i er_q256_sat_left(__m256i acc, __m256i left) {
     return _mm256_blendv_epi8(sat, t, ok);
 }
 
-/* MBQM on 4 sign-extended lanes; the result's low dwords are exact. */
-ER_QALWAYS_INLINE __m256i er_q256_mbqm4(__m256i x64, const int64_t *mult, const int64_t *cpos,
+/* MBQM of the 4 even (odd: pass acc >> 32) int32 lanes of x with the 4 int64
+ * constants at mult/cpos/dneg/rsh; results in the low halves of the lanes. */
+ER_QALWAYS_INLINE __m256i er_q256_mbqm4(__m256i x, const int64_t *mult, const int64_t *cpos,
                                         const int64_t *dneg, const int64_t *rsh) {
     const __m256i sign = _mm256_set1_epi64x(INT64_MIN);
-    __m256i p = _mm256_mul_epi32(x64, _mm256_loadu_si256((const __m256i *)mult));
+    __m256i p = _mm256_mul_epi32(x, _mm256_loadu_si256((const __m256i *)mult));
     __m256i t = _mm256_add_epi64(p, _mm256_loadu_si256((const __m256i *)cpos));
     __m256i neg = _mm256_cmpgt_epi64(_mm256_set1_epi64x(-((int64_t)1 << 30)), p);
     t = _mm256_sub_epi64(t, _mm256_and_si256(neg, _mm256_loadu_si256((const __m256i *)dneg)));
@@ -36,24 +37,22 @@ ER_QALWAYS_INLINE __m256i er_q256_mbqm4(__m256i x64, const int64_t *mult, const 
     return _mm256_sub_epi64(u, _mm256_srlv_epi64(sign, s));
 }
 
-/* 8 columns: clamp(MBQM(acc), lo, hi) + zp as int32 lanes (see
- * er_q512_requant16 for q, nr, j). */
+/* 8 columns j..j+7 (j a multiple of 8) of a panel nr wide (nr a multiple of
+ * 16, so the constants are in er_qslot order): clamp(MBQM(acc), lo, hi) + zp
+ * as int32 lanes. */
 ER_QALWAYS_INLINE __m256i er_q256_requant8(__m256i acc, const unsigned char *q, size_t nr,
                                            size_t j, int has_left, __m256i lo, __m256i hi,
                                            __m256i zp) {
-    const int64_t *mult = (const int64_t *)q + j, *cpos = mult + nr, *dneg = cpos + nr,
+    size_t e = (j & ~(size_t)15) + (j & 15) / 2; /* slot of column j; odd ones 8 further */
+    const int64_t *mult = (const int64_t *)q + e, *cpos = mult + nr, *dneg = cpos + nr,
                   *rsh = dneg + nr;
     if (has_left)
         acc = er_q256_sat_left(acc, _mm256_loadu_si256(
                                         (const __m256i *)((const int32_t *)((const int64_t *)q +
                                                                             4 * nr) + j)));
-    __m256i x0 = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(acc));
-    __m256i x1 = _mm256_cvtepi32_epi64(_mm256_extracti128_si256(acc, 1));
-    __m256i y0 = er_q256_mbqm4(x0, mult, cpos, dneg, rsh);
-    __m256i y1 = er_q256_mbqm4(x1, mult + 4, cpos + 4, dneg + 4, rsh + 4);
-    /* low dwords of y0, y1 in order */
-    __m256 s = _mm256_shuffle_ps(_mm256_castsi256_ps(y0), _mm256_castsi256_ps(y1), 0x88);
-    __m256i y = _mm256_permute4x64_epi64(_mm256_castps_si256(s), 0xd8);
+    __m256i ye = er_q256_mbqm4(acc, mult, cpos, dneg, rsh);
+    __m256i yo = er_q256_mbqm4(_mm256_srli_epi64(acc, 32), mult + 8, cpos + 8, dneg + 8, rsh + 8);
+    __m256i y = _mm256_blend_epi32(ye, _mm256_slli_epi64(yo, 32), 0xaa);
     y = _mm256_min_epi32(_mm256_max_epi32(y, lo), hi);
     return _mm256_add_epi32(y, zp);
 }

@@ -18,33 +18,37 @@ ER_QALWAYS_INLINE __m512i er_q512_sat_left(__m512i acc, __m512i left) {
     return _mm512_mask_mov_epi32(t, ovf, sat);
 }
 
-/* MBQM on 8 sign-extended lanes with the columns' int64 constants. */
-ER_QALWAYS_INLINE __m512i er_q512_mbqm8(__m512i x64, const int64_t *mult, const int64_t *cpos,
+/* MBQM of the 8 even (odd: pass acc >> 32) int32 lanes of x with the 8
+ * int64 constants at mult/cpos/dneg/rsh; the results sit in the low halves
+ * of the 64-bit lanes. */
+ER_QALWAYS_INLINE __m512i er_q512_mbqm8(__m512i x, const int64_t *mult, const int64_t *cpos,
                                         const int64_t *dneg, const int64_t *rsh) {
-    __m512i p = _mm512_mul_epi32(x64, _mm512_loadu_si512(mult));
+    __m512i p = _mm512_mul_epi32(x, _mm512_loadu_si512(mult));
     __m512i t = _mm512_add_epi64(p, _mm512_loadu_si512(cpos));
     __mmask8 neg = _mm512_cmplt_epi64_mask(p, _mm512_set1_epi64(-((int64_t)1 << 30)));
     t = _mm512_mask_sub_epi64(t, neg, t, _mm512_loadu_si512(dneg));
     return _mm512_srav_epi64(t, _mm512_loadu_si512(rsh));
 }
 
-/* 16 columns: clamp(MBQM(acc), lo, hi) + zp as int32 lanes. q points at
- * the panel's epilogue arrays (qgemm.h), j at the first of the 16 columns,
- * nr is the panel width. */
-ER_QALWAYS_INLINE __m512i er_q512_requant16(__m512i acc, const unsigned char *q, size_t nr,
-                                            size_t j, int has_left, __m512i lo, __m512i hi,
-                                            __m512i zp) {
+/* MBQM of 16 int32 lanes (columns j..j+15 of a panel nr wide, j a multiple
+ * of 16; q points at the panel's epilogue arrays, qgemm.h), unclamped. */
+ER_QALWAYS_INLINE __m512i er_q512_mbqm16(__m512i acc, const unsigned char *q, size_t nr,
+                                         size_t j, int has_left) {
     const int64_t *mult = (const int64_t *)q + j, *cpos = mult + nr, *dneg = cpos + nr,
                   *rsh = dneg + nr;
     if (has_left)
         acc = er_q512_sat_left(
             acc, _mm512_loadu_si512((const int32_t *)((const int64_t *)q + 4 * nr) + j));
-    __m512i x0 = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(acc));
-    __m512i x1 = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(acc, 1));
-    __m512i y0 = er_q512_mbqm8(x0, mult, cpos, dneg, rsh);
-    __m512i y1 = er_q512_mbqm8(x1, mult + 8, cpos + 8, dneg + 8, rsh + 8);
-    __m512i y = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(y0)),
-                                   _mm512_cvtepi64_epi32(y1), 1);
+    __m512i ye = er_q512_mbqm8(acc, mult, cpos, dneg, rsh);
+    __m512i yo = er_q512_mbqm8(_mm512_srli_epi64(acc, 32), mult + 8, cpos + 8, dneg + 8, rsh + 8);
+    return _mm512_mask_blend_epi32(0xaaaa, ye, _mm512_slli_epi64(yo, 32));
+}
+
+/* 16 columns: clamp(MBQM(acc), lo, hi) + zp as int32 lanes. */
+ER_QALWAYS_INLINE __m512i er_q512_requant16(__m512i acc, const unsigned char *q, size_t nr,
+                                            size_t j, int has_left, __m512i lo, __m512i hi,
+                                            __m512i zp) {
+    __m512i y = er_q512_mbqm16(acc, q, nr, j, has_left);
     y = _mm512_min_epi32(_mm512_max_epi32(y, lo), hi);
     return _mm512_add_epi32(y, zp);
 }

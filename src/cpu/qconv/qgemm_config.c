@@ -84,13 +84,14 @@ void er_qgemm_pack(int64_t n, int64_t ks, int64_t kc, int nr, er_qgemm_wget wget
             uint32_t adj = bv - (uint32_t)zu * sum;
             memcpy(&b[j], &adj, sizeof adj);
             const er_qcol *q = &cols[j0 + j];
-            mult[j] = q->mult;
-            cpos[j] = q->cpos;
-            dneg[j] = q->dneg;
-            rsh[j] = q->rshift;
+            size_t sl = er_qslot((size_t)j, nr);
+            mult[sl] = q->mult;
+            cpos[sl] = q->cpos;
+            dneg[sl] = q->dneg;
+            rsh[sl] = q->rshift;
             left[j] = q->left;
         }
         /* padded columns: mult 0 keeps their (never stored) values finite */
-        for (int64_t j = cnt; j < nr; j++) rsh[j] = 31;
+        for (int64_t j = cnt; j < nr; j++) rsh[er_qslot((size_t)j, nr)] = 31;
     }
 }
