@@ -12,8 +12,8 @@ and bench/ort_bench.js (onnxruntime-node, optimization level all, sequential,
 intra-op threads = ours) for --rounds rounds of --runs timed inferences each,
 so both see the same machine state; then reports over all timed runs:
 median and p90 latency, the ratio edgerun/ORT, GFLOP/s (2 x MACs from
-`edgerun info`) and % of this CPU's fp32 peak (213 GFLOP/s per core,
-measured: 2 AVX-512 FMA ports at ~3.6 GHz), cold start (load + session +
+`edgerun info`) and % of this CPU's fp32 peak (117 GFLOP/s per core,
+measured with an FMA loop; see bench/kernels/README.md), cold start (load + session +
 first inference, median over rounds) and peak memory (process peak RSS minus
 RSS before loading the model, median over rounds). Models come from
 scripts/export_torchvision.py (exported on demand into BUILD/models).
@@ -30,7 +30,7 @@ import argparse, datetime, json, math, os, statistics, subprocess, sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = ["mobilenet_v2", "mobilenet_v3_small", "resnet18", "squeezenet1_1",
           "shufflenet_v2_x1_0", "efficientnet_b0", "mnasnet1_0"]
-PEAK_GFLOPS_PER_CORE = 213.0
+PEAK_GFLOPS_PER_CORE = 117.0  # measured: FMA loop in bench/kernels/conv_bench (Zen 4 runs a 512-bit FMA as two 256-bit halves: 32 FLOP/cycle at ~3.6 GHz)
 
 
 def run_json(cmd, env=None):

@@ -1,8 +1,9 @@
 /*
  * edgerun.h - the public C API of edgerun, the only installed header.
  *
- * edgerun loads a neural network (ONNX today), plans it once (shape inference,
- * constant folding, one activation arena) and runs it many times.
+ * edgerun loads a neural network (ONNX, or its native .erm format written by
+ * er_model_save), plans it once (shape inference, constant folding, one
+ * activation arena) and runs it many times.
  *
  * Example (error handling shortened):
  *
@@ -106,9 +107,16 @@ ER_API size_t er_dtype_size(er_dtype dt);
 
 /* ---------------------------------------------------------------- model -- */
 
-/* Loads a model file. The format is detected from the content (ONNX
- * protobuf). The file is memory-mapped; weights are used in place where
- * alignment allows. *out is owned by the caller: free with er_model_free. */
+/* Loads a model file. The format is detected from the content: ONNX
+ * protobuf, or edgerun's native .erm (written by er_model_save). The file is
+ * memory-mapped; weights are used in place where alignment allows (always,
+ * for .erm). A .erm file is fully validated before use and its checksum
+ * verified; setting the environment variable EDGERUN_ERM_CHECKSUM=skip skips
+ * only the checksum (faster cold start for trusted storage). Errors:
+ * ER_ERR_IO (cannot open/map), ER_ERR_INVALID_MODEL (malformed; the message
+ * names the section/record/offset), ER_ERR_UNSUPPORTED (e.g. a .erm format
+ * version newer than this library). *out is owned by the caller: free with
+ * er_model_free. */
 ER_API er_status er_model_load(const char *path, er_model **out);
 
 /* Loads a model from a caller-supplied buffer. The buffer is copied. External
@@ -117,6 +125,17 @@ ER_API er_status er_model_load_memory(const void *data, size_t size, const char 
                                       er_model **out);
 
 ER_API void er_model_free(er_model *m);
+
+/* Writes the model to path in edgerun's native format (.erm): a versioned,
+ * checksummed file whose weights are 64-byte aligned so that er_model_load
+ * maps and uses them in place, without parsing or copying. The file is
+ * written to a temporary file next to path and renamed into place, so a
+ * failure leaves no partial file and saving over the model's own source is
+ * safe. Errors: ER_ERR_INVALID_ARG (NULL argument), ER_ERR_IO (cannot
+ * create/write/rename; the message names the path and the OS reason),
+ * ER_ERR_NOMEM. Thread safety: reads the model only, so it may run while
+ * sessions use the model. */
+ER_API er_status er_model_save(const er_model *m, const char *path);
 
 /* Graph inputs (not counting initializers) and outputs. */
 ER_API int er_model_input_count(const er_model *m);

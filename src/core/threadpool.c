@@ -37,7 +37,11 @@ static void *worker(void *a) {
     worker_arg wa = *(worker_arg *)a;
     er_free(a);
     er_threadpool *p = wa.p;
-    unsigned seen = atomic_load(&p->generation);
+    /* Jobs are counted from generation 0 (the pool is calloc'd and no job can
+     * be posted before er_threadpool_create returns). Reading the counter
+     * here instead would race with a job posted before this thread starts:
+     * the worker would skip it and er_parallel_for would wait forever. */
+    unsigned seen = 0;
     for (;;) {
         int spins = 0;
         while (atomic_load_explicit(&p->generation, memory_order_acquire) == seen &&

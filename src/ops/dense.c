@@ -6,10 +6,12 @@
  * Inputs:  X [..., K], W constant [K, N] (trans_w = 0) or [N, K] (trans_w = 1),
  *          B constant [N] (optional).
  * Output:  Y [..., N] = act(X W + B); leading dims of X are rows.
- * Attributes: trans_w, and the fused activation (act, act_alpha, ...). */
+ * Attributes: trans_w, and the fused activation (act, act_alpha, ...).
+ * prepare() packs the weights for the session's ISA (cpu/gemm/dense.h); the
+ * plain-C definition is er_dense_ref, which the kernel tests hold it to. */
 #include <string.h>
 
-#include "gemm_kernel.h"
+#include "cpu/gemm/dense.h"
 #include "op.h"
 
 static er_status dims_of(const er_op_ctx *c, int64_t *rows, int64_t *K, int64_t *N) {
@@ -35,7 +37,7 @@ static er_status dims_of(const er_op_ctx *c, int64_t *rows, int64_t *K, int64_t 
 
 static er_status shape_dense(er_op_ctx *c) {
     ER_TRY(er_op_check_inputs(c, 2, 3));
-    int64_t rows, K, N;
+    int64_t rows = 0, K = 0, N = 0;
     ER_TRY(dims_of(c, &rows, &K, &N));
     er_act act;
     ER_TRY(er_op_read_act(c, &act));
@@ -46,22 +48,28 @@ static er_status shape_dense(er_op_ctx *c) {
     return ER_OK;
 }
 
-static er_status run_dense(er_op_ctx *c) {
-    int64_t rows, K, N;
+static er_status prepare_dense(er_op_ctx *c) {
+    int64_t rows = 0, K = 0, N = 0;
     ER_TRY(dims_of(c, &rows, &K, &N));
-    er_act act;
-    ER_TRY(er_op_read_act(c, &act));
-    const float *x = c->in[0]->data, *w = c->in[1]->data;
-    const float *b = c->n_in > 2 && c->in[2] ? c->in[2]->data : NULL;
-    float *y = c->out[0]->data;
-    bool tw = er_attr_int(c->node, "trans_w", 0) != 0;
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t j = 0; j < N; j++) y[r * N + j] = b ? b[j] : 0.0f;
-    /* B(k, j) = W[k][j] or W[j][k] */
-    er_gemm_f32(rows, N, K, x, K, 1, w, tw ? 1 : N, tw ? K : 1, y, N, true, c->pool);
-    er_act_apply_ref(&act, y, (size_t)(rows * N));
+    er_dense_desc d = {.K = K, .N = N, .w_transposed = er_attr_int(c->node, "trans_w", 0) != 0};
+    ER_TRY(er_op_read_act(c, &d.act));
+    er_dense_plan *p;
+    ER_TRY(er_dense_plan_create(&d, c->in[1]->data, c->n_in > 2 && c->in[2] ? c->in[2]->data : NULL,
+                                (er_isa)c->isa, er_threadpool_size(c->pool), &p));
+    c->state = p;
+    c->scratch_bytes = er_dense_scratch_bytes(p);
     return ER_OK;
 }
+
+static er_status run_dense(er_op_ctx *c) {
+    const er_tensor *x = c->in[0];
+    int64_t K = x->dims[x->rank - 1];
+    int64_t rows = (int64_t)(er_tensor_numel(x) / (size_t)(K ? K : 1));
+    er_dense_run(c->state, rows, x->data, NULL, c->out[0]->data, c->scratch, c->pool);
+    return ER_OK;
+}
+
+static void release_dense(void *state) { er_dense_plan_free(state); }
 
 static uint64_t macs_dense(const er_op_ctx *c) {
     const er_tensor *w = c->in[1];
@@ -70,4 +78,5 @@ static uint64_t macs_dense(const er_op_ctx *c) {
 }
 
 const er_op_def er_op_dense = {.name = "Dense", .domain = "edgerun", .shape = shape_dense,
-                               .run = run_dense, .macs = macs_dense};
+                               .prepare = prepare_dense, .run = run_dense,
+                               .release = release_dense, .macs = macs_dense};

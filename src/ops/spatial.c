@@ -117,15 +117,19 @@ er_status er_window_init(const er_op_ctx *c, int n, const int64_t *in, const int
     return ER_OK;
 }
 
+/* Products saturate at INT64_MAX: ConvTranspose output dims may each be near
+ * 2^32 before the session refuses the output as too large (fuzz_erm_load). */
 int64_t er_window_out_size(const er_window *w) {
     int64_t s = 1;
-    for (int i = 0; i < w->n; i++) s *= w->out[i];
+    for (int i = 0; i < w->n; i++)
+        if (__builtin_mul_overflow(s, w->out[i], &s)) return INT64_MAX;
     return s;
 }
 
 int64_t er_window_in_size(const er_window *w) {
     int64_t s = 1;
-    for (int i = 0; i < w->n; i++) s *= w->in[i];
+    for (int i = 0; i < w->n; i++)
+        if (__builtin_mul_overflow(s, w->in[i], &s)) return INT64_MAX;
     return s;
 }
 

@@ -116,6 +116,16 @@ static er_status check_outputs(er_session *s, const er_node *n) {
     return ER_OK;
 }
 
+/* A node whose outputs are all empty has nothing to compute. Skipping it
+ * also keeps kernels from looping over the other dims of an empty tensor,
+ * which may be huge: fuzz_erm_load found pooling and softmax spinning for
+ * minutes on shapes like [1, 5497558138881, 0, 5]. */
+static bool outputs_empty(const er_op_ctx *c) {
+    for (int k = 0; k < c->n_out; k++)
+        if (c->out[k] && er_tensor_numel(c->out[k]) != 0) return false;
+    return true;
+}
+
 static er_status run_node_now(er_session *s, const er_node *n, er_op_ctx *c) {
     for (int k = 0; k < n->n_out; k++)
         if (n->out[k] >= 0) ER_TRY(alloc_value(s, n->out[k]));
@@ -128,7 +138,7 @@ static er_status run_node_now(er_session *s, const er_node *n, er_op_ctx *c) {
                                    c->scratch_bytes);
         c->scratch = scratch;
     }
-    if (st == ER_OK) st = c->kernel ? c->kernel(c) : n->op->run(c);
+    if (st == ER_OK && !outputs_empty(c)) st = c->kernel ? c->kernel(c) : n->op->run(c);
     if (c->state && n->op->release) n->op->release(c->state);
     c->state = NULL;
     er_aligned_free(scratch);
@@ -493,6 +503,19 @@ void er_session_free(er_session *s) {
     er_free(s);
 }
 
+/* Every bound input shape is checked once here, so shape() functions may
+ * multiply input dims without overflow (a tensor holds at most
+ * ER_MAX_TENSOR_BYTES). Found by fuzz_erm_load: a declared input of
+ * [2^59, 80, 5, 5] overflowed MaxPool's N*C. */
+static er_status check_bound_size(const er_session *s, int i, const char *name) {
+    if (er_shape_count_checked(s->in_rank[i], s->in_dims[i], s->in_dtype[i], NULL, NULL))
+        return ER_OK;
+    char sb[ER_SHAPE_STR_MAX];
+    er_shape_str(sb, sizeof sb, s->in_rank[i], s->in_dims[i]);
+    return er_fail(ER_ERR_SHAPE, "%s: input '%s' shape %s is negative or too large",
+                   s->model->path, name, sb);
+}
+
 static er_status bind_declared_shapes(er_session *s, const er_options *o) {
     const er_graph *g = s->g;
     for (int i = 0; i < g->n_inputs; i++) {
@@ -518,6 +541,7 @@ static er_status bind_declared_shapes(er_session *s, const er_options *o) {
                 s->in_dims[i][k] = d;
             }
             s->in_rank[i] = r;
+            ER_TRY(check_bound_size(s, i, v->name));
             continue;
         }
         if (v->rank < 0)
@@ -527,6 +551,7 @@ static er_status bind_declared_shapes(er_session *s, const er_options *o) {
         for (int k = 0; k < v->rank; k++)
             s->in_dims[i][k] = v->dims[k] >= 0 ? v->dims[k]
                              : (o ? o->symbolic_dim_default : 1);
+        ER_TRY(check_bound_size(s, i, v->name));
     }
     return ER_OK;
 }
@@ -632,6 +657,7 @@ er_status er_session_run(er_session *s, const er_tensor *const *inputs, er_tenso
         for (int i = 0; i < s->n_steps; i++) {
             er_step *sp = &s->steps[i];
             const er_node *n = &g->nodes[sp->node];
+            if (outputs_empty(&sp->ctx)) continue;
             double t0 = s->profile ? now_ns() : 0;
             er_status st = sp->ctx.kernel ? sp->ctx.kernel(&sp->ctx) : n->op->run(&sp->ctx);
             if (s->profile) sp->total_ns += now_ns() - t0;

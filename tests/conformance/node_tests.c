@@ -12,6 +12,8 @@
  *                (each test runs in a child process), a timeout.
  *
  * Usage: node_tests [DIR] [--filter SUBSTR] [-v] [--no-fork]
+ *                   [--via-erm]       convert each model to .erm (er_model_save)
+ *                                     and run the .erm instead: a round trip
  *                   [--expect FILE]   fail if a test listed in FILE does not pass
  *                   [--write FILE]    write the passing list to FILE
  * DIR defaults to $EDGERUN_ONNX_NODE_TESTS, then the shared folder. The
@@ -63,6 +65,24 @@ static void fix_bf16(er_tensor *t, er_dtype want) {
 }
 
 static int verbose;
+static int via_erm;
+
+/* --via-erm: replaces *m by the model saved as .erm and loaded back. The
+ * file is unlinked right after loading (the mapping stays valid). */
+static er_status erm_round_trip(er_model **m) {
+    const char *tmpdir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/er_node_test_XXXXXX", tmpdir && tmpdir[0] ? tmpdir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) return ER_ERR_IO;
+    close(fd);
+    er_status st = er_model_save(*m, path);
+    er_model_free(*m);
+    *m = NULL;
+    if (st == ER_OK) st = er_model_load(path, m);
+    unlink(path);
+    return st;
+}
 
 static char *read_file(const char *path, size_t *size) {
     FILE *f = fopen(path, "rb");
@@ -152,6 +172,10 @@ static int run_test(const char *dir, const char *name) {
     if (st != ER_OK) {
         if (verbose) printf("  %s: load: %s\n", name, er_last_error());
         return st == ER_ERR_UNSUPPORTED ? R_UNSUPPORTED : R_FAIL;
+    }
+    if (via_erm && (st = erm_round_trip(&m)) != ER_OK) {
+        if (verbose) printf("  %s: .erm round trip: %s\n", name, er_last_error());
+        return R_FAIL; /* the ONNX model loaded: any .erm failure is a failure */
     }
     int result = R_PASS;
     int n_in = er_model_input_count(m), n_out = er_model_output_count(m);
@@ -266,13 +290,14 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-v") == 0) verbose = 1;
         else if (strcmp(argv[i], "--no-fork") == 0) use_fork = 0;
+        else if (strcmp(argv[i], "--via-erm") == 0) via_erm = 1;
         else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc) filter = argv[++i];
         else if (strcmp(argv[i], "--expect") == 0 && i + 1 < argc) expect = argv[++i];
         else if (strcmp(argv[i], "--write") == 0 && i + 1 < argc) write_path = argv[++i];
         else if (argv[i][0] != '-') dir = argv[i];
         else {
-            fprintf(stderr, "usage: %s [DIR] [--filter S] [-v] [--no-fork] [--expect FILE] "
-                    "[--write FILE]\n", argv[0]);
+            fprintf(stderr, "usage: %s [DIR] [--filter S] [-v] [--no-fork] [--via-erm] "
+                    "[--expect FILE] [--write FILE]\n", argv[0]);
             return 2;
         }
     }
@@ -345,8 +370,8 @@ int main(int argc, char **argv) {
             fclose(f);
         }
     }
-    printf("onnx node tests: %d passed, %d failed, %d unsupported (of %d)\n", counts[R_PASS],
-           counts[R_FAIL], counts[R_UNSUPPORTED], total);
+    printf("onnx node tests: %d passed, %d failed, %d unsupported (of %d)%s\n", counts[R_PASS],
+           counts[R_FAIL], counts[R_UNSUPPORTED], total, via_erm ? " via .erm" : "");
     if (regressions) printf("%d expected tests did not pass\n", regressions);
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);

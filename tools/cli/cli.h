@@ -11,6 +11,7 @@ int cmd_run(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 
 /* Seeded random inputs (splitmix64): floats uniform in [0,1), ints in [0,10). */
 void cli_seed(uint64_t seed);

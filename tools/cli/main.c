@@ -14,6 +14,7 @@ static const struct {
     {"bench", cmd_bench, "load/session/first-run times, latency percentiles, peak memory"},
     {"profile", cmd_profile, "time of every node of the planned graph, slowest first"},
     {"eval", cmd_eval, "top-1/top-5 accuracy on a labelled image set (IDX files)"},
+    {"convert", cmd_convert, "to .erm, the native format (mmapped, zero-copy weights)"},
 };
 
 static void usage(FILE *f) {

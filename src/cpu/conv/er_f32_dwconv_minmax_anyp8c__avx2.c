@@ -1,0 +1,9 @@
+/* er_f32_dwconv_minmax_anyp8c__avx2.c - AVX2+FMA depthwise row kernel, any taps,
+ * 8-channel tiles. See dwconv.h for the contract, dwconv_avx2.h for the body. */
+#include "cpu/conv/dwconv.h"
+
+#if ER_ARCH_X86_64
+#include "cpu/conv/dwconv_avx2.h"
+
+ER_DWCONV_AVX2_DEFINE(er_f32_dwconv_minmax_anyp8c__avx2, 0, 0)
+#endif

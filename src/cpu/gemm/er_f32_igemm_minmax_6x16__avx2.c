@@ -1,0 +1,9 @@
+/* er_f32_igemm_minmax_6x16__avx2.c - AVX2+FMA indirect GEMM, 6 rows x 16 columns
+ * (12 ymm accumulators). See gemm.h for the contract, igemm_avx2.h for the body. */
+#include "cpu/gemm/gemm.h"
+
+#if ER_ARCH_X86_64
+#include "cpu/gemm/igemm_avx2.h"
+
+ER_IGEMM_DEFINE(er_f32_igemm_minmax_6x16__avx2, igemm_avx2_tile, 6, 2)
+#endif

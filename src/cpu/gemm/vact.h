@@ -1,0 +1,39 @@
+/* vact.h - vectorized fused activations (the epilogue after a GEMM or
+ * convolution tile, applied while the tile is still in L1).
+ *
+ * er_f32_vact_<isa>(a, y, n) applies er_act `a` to n floats in place, with
+ * the semantics of er_act_apply_ref (cpu/act.h). NONE, RELU, CLIP and
+ * LEAKY_RELU are exact. HARD_SIGMOID and HARD_SWISH compute alpha*x+beta
+ * (x*(1/6)+0.5) in one FMA where the reference rounds twice: the error is at
+ * most 2 float epsilons of |alpha*x| + |beta| (times |x| for hard_swish).
+ * SIGMOID, SILU and TANH use exp(x) = 2^n * p(r) for x <= 0 only, p of
+ * degree 5 fitted on |r| <= ln2/2 (relative error 2e-7), and a reciprocal
+ * estimate refined by one Newton step instead of a divide:
+ *   sigmoid(x) = 1/(1+e) or e/(1+e) with e = exp(-|x|)   (no overflow)
+ *   silu(x)    = x * sigmoid(x)
+ *   tanh(x)    = sign(x) * (1-t)/(1+t) with t = exp(-2|x|)
+ * Bounds asserted by tests/kernels/test_vact.c over 1M points in [-30, 30]
+ * plus edge values (it prints the measured maxima): sigmoid and tanh
+ * <= 2e-7 absolute, silu <= 4e-7 * max(1, |x|).
+ * The scalar level uses libm's expf/tanhf (portable C, any architecture). */
+#ifndef ER_CPU_GEMM_VACT_H
+#define ER_CPU_GEMM_VACT_H
+
+#include <stddef.h>
+
+#include "core/cpu_features.h"
+#include "cpu/act.h"
+#include "cpu/gemm/gemm.h"
+
+typedef void (*er_f32_vact_fn)(const er_act *a, float *y, size_t n);
+
+void er_f32_vact__scalar(const er_act *a, float *y, size_t n);
+#if ER_ARCH_X86_64
+void er_f32_vact__avx2(const er_act *a, float *y, size_t n);
+void er_f32_vact__avx512(const er_act *a, float *y, size_t n);
+#endif
+
+/* The variant for an ISA level (the best this build has at or below it). */
+er_f32_vact_fn er_f32_vact_pick(er_isa isa);
+
+#endif
