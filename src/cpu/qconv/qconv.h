@@ -19,7 +19,13 @@
  *   gemm      1x1, stride 1, no padding: a GEMM on the input rows
  *   igemm     any window: indirect GEMM, one row pointer per output pixel and
  *             tap (padding taps point at a row of zero-point bytes)
- *   im2col    few input channels per group (< 16, e.g. the RGB stem): the
+ *   rows      KxK with one group (stems and 3x3 layers): the input is copied
+ *             once per run into a buffer with the padding materialized (bytes
+ *             equal to the zero point), so no tap needs a bounds check; with
+ *             dilation 1 along W the KW taps of a kernel row are one run of
+ *             KW*C contiguous bytes, so the indirect GEMM has KH taps of
+ *             depth KW*C per output pixel (3 row pointers for a 3x3)
+ *   im2col    grouped convolutions with few channels per group (< 16): the
  *             window's taps x channels packed into one contiguous row per
  *             output pixel, then a GEMM (no per-tap rounding of K to 4)
  *   dwconv    depthwise (group == C == M): channel-vectorized kernels
@@ -27,7 +33,8 @@
  *             an odd zero point): plain loops, as the reference
  * An int8 input is flipped to uint8 (x ^ 0x80 = x + 128, zero point + 128)
  * while it is copied into scratch for the GEMM algorithms; the depthwise
- * kernels flip on load. */
+ * kernels flip on load. Row blocks are balanced (49 output pixels with MR 8
+ * make 7 blocks of 7, not 6 of 8 and one of 1). */
 #ifndef ER_CPU_QCONV_QCONV_H
 #define ER_CPU_QCONV_QCONV_H
 

@@ -17,9 +17,9 @@
 #include "cpu/qconv/qdwconv.h"
 #include "cpu/qconv/qgemm.h"
 
-typedef enum { QA_GEMM, QA_IGEMM, QA_IM2COL, QA_DW, QA_DIRECT } qalgo;
+typedef enum { QA_GEMM, QA_IGEMM, QA_IM2COL, QA_ROWS, QA_DW, QA_DIRECT } qalgo;
 
-static const char *const k_algo_names[] = {"gemm", "igemm", "im2col", "dwconv", "direct"};
+static const char *const k_algo_names[] = {"gemm", "igemm", "im2col", "rows", "dwconv", "direct"};
 
 /* Below this many input channels per group, im2col packs the window into one
  * row (the per-tap rounding of K to 4 would waste too much). */
@@ -44,7 +44,9 @@ struct er_qconv_plan {
     uint8_t *zero;       /* padding row: zu bytes (GEMM family) or raw x_zp (dw) */
     er_qgemm_params qp;
     int64_t rows;        /* output pixels N*OH*OW */
-    int64_t ncb, n_cb, n_rb;
+    int64_t ncb, n_cb, n_rb, rb_rows; /* row blocks of rb_rows (<= MR) pixels */
+    int64_t Hp, Wp;      /* rows: the padded input's size */
+    bool merge_kw;       /* rows: the KW taps of a kernel row are one segment */
     int threads;
     size_t x_bytes;      /* scratch for the copied input (0 when not copied) */
     size_t thread_bytes; /* per-thread scratch */
@@ -61,7 +63,8 @@ typedef struct {
     const uint8_t *w;
     const int32_t *w_zp;
     int64_t g, Cg, Mg;
-    bool flat; /* im2col: k = tap * Cg + channel */
+    bool flat;     /* im2col: k = tap * Cg + channel */
+    bool merge_kw; /* rows: tap = kh, k = kw * C + channel */
 } wsrc;
 
 static int32_t wraw(const er_qconv_desc *d, const uint8_t *w, int64_t i) {
@@ -75,6 +78,9 @@ static int32_t wget_conv(const void *arg, int64_t t, int64_t k, int64_t n) {
     int64_t c = k, tap = t;
     if (s->flat) {
         tap = k / s->Cg;
+        c = k % s->Cg;
+    } else if (s->merge_kw) {
+        tap = t * s->d->KW + k / s->Cg;
         c = k % s->Cg;
     }
     int64_t m = s->g * s->Mg + n;
@@ -130,6 +136,7 @@ er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int3
     bool dw = d->group == d->C && d->M == d->C && d->group > 1;
     if (!fits) p->algo = QA_DIRECT;
     else if (dw) p->algo = QA_DW;
+    else if (d->group == 1 && taps > 1) p->algo = QA_ROWS;
     else if (p->Cg < ER_QCONV_IM2COL_MAX_CG && taps > 1) p->algo = QA_IM2COL;
     else if (taps == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_top == 0 &&
              d->pad_left == 0 && d->pad_bottom == 0 && d->pad_right == 0)
@@ -168,7 +175,7 @@ er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int3
             return plan_fail_nomem(p);
         }
         memset(p->zero, (uint8_t)d->x_zp, align64((size_t)d->C + 64));
-        wsrc s = {d, w, w_zp, 0, 1, 1, false};
+        wsrc s = {d, w, w_zp, 0, 1, 1, false, false};
         er_qdw_pack(p->dk->layout, d->C, taps, wget_dw, &s, bias, p->zu, cols, p->packed);
         /* per thread: one output row's input pointers */
         if (!er_mul_size(&p->thread_bytes, (size_t)(d->OW * taps), sizeof(uint8_t *)))
@@ -178,8 +185,9 @@ er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int3
     } else {
         p->gk = er_qgemm_pick(isa, features);
         int nr = p->gk->nr, mr = p->gk->mr;
-        p->ks = p->algo == QA_IM2COL ? 1 : taps;
-        p->kc = p->algo == QA_IM2COL ? taps * p->Cg : p->Cg;
+        p->merge_kw = p->algo == QA_ROWS && d->dil_w == 1;
+        p->ks = p->algo == QA_IM2COL ? 1 : p->merge_kw ? d->KH : taps;
+        p->kc = p->algo == QA_IM2COL ? taps * p->Cg : p->merge_kw ? d->KW * p->Cg : p->Cg;
         p->kc4 = (size_t)(p->kc + 3) & ~(size_t)3;
         p->panel_bytes = er_qgemm_panel_bytes(nr, (size_t)p->ks, p->kc4);
         size_t panels = (size_t)((p->Mg + nr - 1) / nr);
@@ -202,17 +210,19 @@ er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int3
         }
         memset(p->zero, (uint8_t)p->zu, align64(p->kc4 + 64));
         for (int64_t g = 0; g < d->group; g++) {
-            wsrc s = {d, w, w_zp, g, p->Cg, p->Mg, p->algo == QA_IM2COL};
+            wsrc s = {d, w, w_zp, g, p->Cg, p->Mg, p->algo == QA_IM2COL, p->merge_kw};
             er_qgemm_pack(p->Mg, p->ks, p->kc, nr, wget_conv, &s, bias ? bias + g * p->Mg : NULL,
                           p->zu, cols + g * p->Mg, (unsigned char *)p->packed +
                                                        (size_t)g * p->group_bytes);
         }
         /* the input is copied when int8 (flip) or when rows are read past
          * their channels (kc4 > Cg) and the last one could end the buffer */
-        p->copy_x = s8 || (p->algo != QA_IM2COL && (size_t)p->Cg != p->kc4);
+        p->copy_x = s8 || p->algo == QA_ROWS || (p->algo != QA_IM2COL && (size_t)p->Cg != p->kc4);
+        p->Hp = p->algo == QA_ROWS ? d->H + d->pad_top + d->pad_bottom : d->H;
+        p->Wp = p->algo == QA_ROWS ? d->W + d->pad_left + d->pad_right : d->W;
         if (p->copy_x) {
             size_t xb;
-            if (!er_mul_size(&xb, (size_t)(d->N * d->H), (size_t)(d->W * d->C)))
+            if (!er_mul_size(&xb, (size_t)(d->N * p->Hp), (size_t)(p->Wp * d->C)))
                 st = er_fail(ER_ERR_SHAPE, "int8 convolution input too large");
             p->x_bytes = align64(xb + 64);
         }
@@ -224,6 +234,7 @@ er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int3
         if (ncb < nr) ncb = nr;
         if (ncb > mg_pad) ncb = mg_pad;
         p->n_rb = (p->rows + mr - 1) / mr;
+        p->rb_rows = (p->rows + p->n_rb - 1) / (p->n_rb > 0 ? p->n_rb : 1);
         if (p->threads > 1)
             while (ncb > nr && d->group * p->n_rb * ((p->Mg + ncb - 1) / ncb) < 4 * p->threads)
                 ncb = (ncb / 2 + nr - 1) / nr * nr;
@@ -271,25 +282,44 @@ typedef struct {
     size_t n_bytes;
 } qrun;
 
+/* x ^ 0x80 (int8) or a plain copy, n bytes. */
+static void copy_bytes(uint8_t *dst, const uint8_t *src, size_t n, bool flip) {
+    if (!flip) {
+        memcpy(dst, src, n);
+        return;
+    }
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) { /* eight bytes at a time */
+        uint64_t v;
+        memcpy(&v, src + i, 8);
+        v ^= 0x8080808080808080ull;
+        memcpy(dst + i, &v, 8);
+    }
+    for (; i < n; i++) dst[i] = src[i] ^ 0x80;
+}
+
+/* The uint8 view of x, one padded row (n, ihp) per item: [n][Hp][Wp][C] with
+ * the padding filled with zu (rows) or no padding (other algorithms). */
 static void copy_task(void *arg, int64_t begin, int64_t end, int tid) {
     (void)tid;
     const qrun *r = arg;
+    const er_qconv_plan *p = r->p;
+    const er_qconv_desc *d = &p->d;
     uint8_t *dst = (uint8_t *)r->x;
-    int64_t chunk = 4096;
-    size_t lo = (size_t)(begin * chunk), hi = (size_t)(end * chunk);
-    if (hi > r->n_bytes) hi = r->n_bytes;
-    if (r->p->d.x_dtype == ER_I8) {
-        /* x ^ 0x80 eight bytes at a time */
-        size_t i = lo;
-        for (; i + 8 <= hi; i += 8) {
-            uint64_t v;
-            memcpy(&v, r->src + i, 8);
-            v ^= 0x8080808080808080ull;
-            memcpy(dst + i, &v, 8);
+    bool flip = d->x_dtype == ER_I8;
+    int64_t pt = p->algo == QA_ROWS ? d->pad_top : 0, pl = p->algo == QA_ROWS ? d->pad_left : 0;
+    size_t row = (size_t)(p->Wp * d->C);
+    for (int64_t it = begin; it < end; it++) {
+        int64_t n = it / p->Hp, ihp = it % p->Hp, ih = ihp - pt;
+        uint8_t *o = dst + (size_t)it * row;
+        if (ih < 0 || ih >= d->H) {
+            memset(o, (uint8_t)p->zu, row);
+            continue;
         }
-        for (; i < hi; i++) dst[i] = r->src[i] ^ 0x80;
-    } else {
-        memcpy(dst + lo, r->src + lo, hi - lo);
+        size_t left = (size_t)(pl * d->C), body = (size_t)(d->W * d->C);
+        memset(o, (uint8_t)p->zu, left);
+        copy_bytes(o + left, r->src + (size_t)(n * d->H + ih) * body, body, flip);
+        memset(o + left + body, (uint8_t)p->zu, row - left - body);
     }
 }
 
@@ -303,8 +333,8 @@ static void gemm_task(void *arg, int64_t begin, int64_t end, int tid) {
     int64_t ohw = d->OH * d->OW;
     for (int64_t it = begin; it < end; it++) {
         int64_t rb = it % p->n_rb, cb = (it / p->n_rb) % p->n_cb, g = it / (p->n_rb * p->n_cb);
-        int64_t r0 = rb * mr, n0 = cb * p->ncb;
-        size_t m = (size_t)(p->rows - r0 < mr ? p->rows - r0 : mr);
+        int64_t r0 = rb * p->rb_rows, n0 = cb * p->ncb;
+        size_t m = (size_t)(p->rows - r0 < p->rb_rows ? p->rows - r0 : p->rb_rows);
         size_t nc = (size_t)(p->Mg - n0 < p->ncb ? p->Mg - n0 : p->ncb);
         const uint8_t *xg = r->x + g * p->Cg;
         for (size_t i = 0; i < m; i++) {
@@ -312,6 +342,15 @@ static void gemm_task(void *arg, int64_t begin, int64_t end, int tid) {
                     ow = row % d->OW;
             if (p->algo == QA_GEMM) {
                 a[i] = xg + row * d->C;
+                continue;
+            }
+            if (p->algo == QA_ROWS) { /* the padded copy: every tap in bounds */
+                const uint8_t *px =
+                    r->x + ((n * p->Hp + oh * d->stride_h) * p->Wp + ow * d->stride_w) * d->C;
+                for (int64_t t = 0; t < p->ks; t++) {
+                    int64_t kh = p->merge_kw ? t : t / d->KW, kw = p->merge_kw ? 0 : t % d->KW;
+                    a[t * mr + (int64_t)i] = px + (kh * d->dil_h * p->Wp + kw * d->dil_w) * d->C;
+                }
                 continue;
             }
             uint8_t *dst = rowbuf + i * p->kc4;
@@ -392,9 +431,8 @@ void er_qconv_run(const er_qconv_plan *p, const void *x, void *y, void *scratch,
     }
     if (p->copy_x) {
         r.x = scratch;
-        r.n_bytes = (size_t)(d->N * d->H * d->W * d->C);
-        int64_t chunks = (int64_t)((r.n_bytes + 4095) / 4096);
-        er_parallel_for(pool, chunks, 16, copy_task, &r);
+        r.n_bytes = (size_t)(d->N * p->Hp * p->Wp * d->C);
+        er_parallel_for(pool, d->N * p->Hp, 8, copy_task, &r);
         memset((uint8_t *)scratch + r.n_bytes, 0, 64); /* slack read past the last row */
     }
     er_parallel_for(pool, d->group * p->n_cb * p->n_rb, 1, gemm_task, &r);
