@@ -62,10 +62,10 @@ static er_status shape_global(er_op_ctx *c) {
     return ER_OK;
 }
 
-/* Per-thread scratch: C int64 sums. */
+/* Per-thread scratch: C int64 sums and C int32 partial sums. */
 static er_status prepare_any(er_op_ctx *c) {
     size_t b;
-    if (!er_mul_size(&b, (size_t)c->in[0]->dims[3], sizeof(int64_t)) ||
+    if (!er_mul_size(&b, (size_t)c->in[0]->dims[3], sizeof(int64_t) + sizeof(int32_t)) ||
         !er_mul_size(&b, (b + 63) & ~(size_t)63, (size_t)er_threadpool_size(c->pool)))
         return er_fail(ER_ERR_SHAPE, "input %s is too large", er_op_shape_str(c->in[0]));
     c->scratch_bytes = b;
@@ -108,6 +108,7 @@ static void window_rows(void *arg, int64_t begin, int64_t end, int tid) {
     const er_window *w = &j->w;
     int64_t OH = w->out[0], OW = w->out[1], C = j->C;
     int64_t *sum = (int64_t *)(j->scratch + (size_t)tid * j->thread_bytes);
+    int32_t *part = (int32_t *)(sum + j->C);
     uint8_t *mx = (uint8_t *)sum; /* max: C bytes (raw, compared in the dtype) */
     bool s8 = j->x_dt == ER_I8;
     for (int64_t r = begin; r < end; r++) {
@@ -152,13 +153,21 @@ static void window_rows(void *arg, int64_t begin, int64_t end, int tid) {
             for (int64_t ch = 0; ch < C; ch++) sum[ch] = 0;
             for (int64_t kh = kh0; kh < kh1; kh++) {
                 int64_t ih = oh * w->stride[0] - w->pad_begin[0] + kh * w->dilation[0];
-                for (int64_t kw = kw0; kw < kw1; kw++) {
-                    int64_t iw = ow * w->stride[1] - w->pad_begin[1] + kw * w->dilation[1];
-                    const uint8_t *xp = j->x + ((n * j->H + ih) * j->W + iw) * C;
-                    if (s8)
-                        for (int64_t ch = 0; ch < C; ch++) sum[ch] += (int8_t)xp[ch];
-                    else
-                        for (int64_t ch = 0; ch < C; ch++) sum[ch] += xp[ch];
+                int64_t iw0 = ow * w->stride[1] - w->pad_begin[1] + kw0 * w->dilation[1];
+                /* the row's taps are pixels iw0, iw0 + dil, ...: a strided plane */
+                const uint8_t *xp = j->x + ((n * j->H + ih) * j->W + iw0) * C;
+                int64_t step = w->dilation[1] * C, cnt = kw1 - kw0;
+                for (int64_t t = 0; t < cnt; t += (int64_t)1 << 23) {
+                    int64_t m = cnt - t < ((int64_t)1 << 23) ? cnt - t : (int64_t)1 << 23;
+                    memset(part, 0, sizeof(int32_t) * (size_t)C);
+                    for (int64_t k = 0; k < m; k++) {
+                        const uint8_t *tp = xp + (t + k) * step;
+                        if (s8)
+                            for (int64_t ch = 0; ch < C; ch++) part[ch] += (int8_t)tp[ch];
+                        else
+                            for (int64_t ch = 0; ch < C; ch++) part[ch] += tp[ch];
+                    }
+                    for (int64_t ch = 0; ch < C; ch++) sum[ch] += part[ch];
                 }
             }
             for (int64_t ch = 0; ch < C; ch++) sum[ch] -= (int64_t)j->q.x_zp * valid;
@@ -178,19 +187,34 @@ static void window_rows(void *arg, int64_t begin, int64_t end, int tid) {
     }
 }
 
+/* sum[ch] += the plane's bytes of channel ch over pixels [0, count): int32
+ * partial sums over chunks that cannot overflow (255 * 2^23 < 2^31), which
+ * the compiler vectorizes, added into the int64 sums. */
+static void add_plane(const uint8_t *x, int64_t count, int64_t C, bool s8, int32_t *part,
+                      int64_t *sum) {
+    const int64_t chunk = (int64_t)1 << 23;
+    for (int64_t p0 = 0; p0 < count; p0 += chunk) {
+        int64_t p1 = count - p0 < chunk ? count : p0 + chunk;
+        memset(part, 0, sizeof(int32_t) * (size_t)C);
+        for (int64_t px = p0; px < p1; px++) {
+            const uint8_t *xp = x + px * C;
+            if (s8)
+                for (int64_t ch = 0; ch < C; ch++) part[ch] += (int8_t)xp[ch];
+            else
+                for (int64_t ch = 0; ch < C; ch++) part[ch] += xp[ch];
+        }
+        for (int64_t ch = 0; ch < C; ch++) sum[ch] += part[ch];
+    }
+}
+
 static void global_images(void *arg, int64_t begin, int64_t end, int tid) {
     const qpn_job *j = arg;
     int64_t *sum = (int64_t *)(j->scratch + (size_t)tid * j->thread_bytes);
+    int32_t *part = (int32_t *)(sum + j->C);
     int64_t C = j->C, hw = j->H * j->W;
     for (int64_t n = begin; n < end; n++) {
         for (int64_t ch = 0; ch < C; ch++) sum[ch] = 0;
-        for (int64_t px = 0; px < hw; px++) {
-            const uint8_t *xp = j->x + (n * hw + px) * C;
-            if (j->x_dt == ER_I8)
-                for (int64_t ch = 0; ch < C; ch++) sum[ch] += (int8_t)xp[ch];
-            else
-                for (int64_t ch = 0; ch < C; ch++) sum[ch] += xp[ch];
-        }
+        add_plane(j->x + n * hw * C, hw, C, j->x_dt == ER_I8, part, sum);
         for (int64_t ch = 0; ch < C; ch++) sum[ch] -= (int64_t)j->q.x_zp * hw;
         average_store(j, sum, hw, j->y + n * C);
     }
@@ -212,7 +236,7 @@ static er_status run_any(er_op_ctx *c, qpn_kind kind) {
     j.x = x->data;
     j.y = c->out[0]->data;
     j.scratch = c->scratch;
-    j.thread_bytes = ((size_t)j.C * sizeof(int64_t) + 63) & ~(size_t)63;
+    j.thread_bytes = ((size_t)j.C * (sizeof(int64_t) + sizeof(int32_t)) + 63) & ~(size_t)63;
     if (er_tensor_numel(c->out[0]) == 0) return ER_OK;
     if (kind == QPN_GLOBAL) {
         int64_t size = j.H * j.W;
