@@ -183,7 +183,7 @@ er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int3
         p->thread_bytes = align64(p->thread_bytes);
         snprintf(p->name, sizeof p->name, "dwconv %s", p->dk->name);
     } else {
-        p->gk = er_qgemm_pick(isa, features);
+        p->gk = er_qgemm_pick(isa, features, p->Mg);
         int nr = p->gk->nr, mr = p->gk->mr;
         p->merge_kw = p->algo == QA_ROWS && d->dil_w == 1;
         p->ks = p->algo == QA_IM2COL ? 1 : p->merge_kw ? d->KH : taps;

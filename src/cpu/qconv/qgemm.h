@@ -152,9 +152,12 @@ typedef struct er_qgemm_ukernel {
 /* Every variant this build has (the rows of qgemm.inc), for tests and benches. */
 const er_qgemm_ukernel *er_qgemm_ukernels(size_t *count);
 
-/* The variant for an ISA level and extension mask: the first row of
- * qgemm.inc the level and mask allow (rows are in order of preference). */
-const er_qgemm_ukernel *er_qgemm_pick(er_isa isa, unsigned features);
+/* The variant for an ISA level and extension mask and n columns: the first
+ * row of qgemm.inc the level and mask allow sets the kind (level and
+ * extension); among the rows of that kind the one padding the fewest columns
+ * wins, ties to the earlier row. $EDGERUN_QGEMM_KERNEL=<name> forces a row
+ * (when the level and mask allow it; for benchmarks). */
+const er_qgemm_ukernel *er_qgemm_pick(er_isa isa, unsigned features, int64_t n);
 
 /* Slot of column j (of a panel nr wide) in the int64 epilogue arrays: when nr
  * is a multiple of 16, each group of 16 columns stores its even columns

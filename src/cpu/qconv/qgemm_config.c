@@ -36,14 +36,32 @@ unsigned er_qfeatures_for(er_isa isa) {
     return m;
 }
 
-const er_qgemm_ukernel *er_qgemm_pick(er_isa isa, unsigned features) {
+const er_qgemm_ukernel *er_qgemm_pick(er_isa isa, unsigned features, int64_t n) {
     /* NEON has no int8 variant yet: it runs the portable one */
     if (isa == ER_ISA_NEON || isa < ER_ISA_SCALAR) isa = ER_ISA_SCALAR;
-    for (size_t i = 0; i < sizeof k_ukernels / sizeof k_ukernels[0]; i++) {
+    size_t count = sizeof k_ukernels / sizeof k_ukernels[0];
+    const char *force = getenv("EDGERUN_QGEMM_KERNEL");
+    for (size_t i = 0; force && *force && i < count; i++)
+        if (strcmp(k_ukernels[i].name, force) == 0 && k_ukernels[i].isa <= isa &&
+            (k_ukernels[i].feature & ~features) == 0)
+            return &k_ukernels[i];
+    /* the first allowed row sets the level and extension; among the rows of
+     * that kind, the one padding the fewest columns of n wins (ties: the
+     * earlier row) */
+    const er_qgemm_ukernel *first = NULL, *best = NULL;
+    int64_t best_waste = 0;
+    for (size_t i = 0; i < count; i++) {
         const er_qgemm_ukernel *u = &k_ukernels[i];
-        if (u->isa <= isa && (u->feature & ~features) == 0) return u;
+        if (u->isa > isa || (u->feature & ~features) != 0) continue;
+        if (!first) first = u;
+        if (u->isa != first->isa || u->feature != first->feature) continue;
+        int64_t waste = (n + u->nr - 1) / u->nr * u->nr - n;
+        if (!best || waste < best_waste) {
+            best = u;
+            best_waste = waste;
+        }
     }
-    return &k_ukernels[sizeof k_ukernels / sizeof k_ukernels[0] - 1];
+    return best ? best : &k_ukernels[count - 1];
 }
 
 size_t er_qgemm_panel_bytes(int nr, size_t ks, size_t kc4) {
