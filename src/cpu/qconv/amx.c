@@ -33,3 +33,19 @@ bool er_amx_request(void) {
 #else
 bool er_amx_request(void) { return false; }
 #endif
+
+/* ---- the AMX GEMM kernel a plan uses (qgemm_amx.h) ------------------------ */
+#include "cpu/qconv/qgemm_amx.h"
+
+static er_qamx_fn g_amx_override;
+
+er_qamx_fn er_qamx_kernel(void) {
+    if (g_amx_override) return g_amx_override;
+#if defined(__x86_64__)
+    return er_qu8_qc8w_gemm_32x32c64__amx;
+#else
+    return NULL;
+#endif
+}
+
+void er_qamx_set_kernel(er_qamx_fn fn) { g_amx_override = fn; }

@@ -16,6 +16,7 @@
 #include "cpu/qconv/qconv.h"
 #include "cpu/qconv/qdwconv.h"
 #include "cpu/qconv/qgemm.h"
+#include "cpu/qconv/qgemm_amx.h"
 
 typedef enum { QA_GEMM, QA_IGEMM, QA_IM2COL, QA_ROWS, QA_DW, QA_DIRECT } qalgo;
 
@@ -47,6 +48,9 @@ struct er_qconv_plan {
     int64_t ncb, n_cb, n_rb, rb_rows; /* row blocks of rb_rows (<= MR) pixels */
     int64_t Hp, Wp;      /* rows: the padded input's size */
     bool merge_kw;       /* rows: the KW taps of a kernel row are one segment */
+    er_qamx_fn amx;      /* AMX: the tile kernel (the algorithm only builds rows) */
+    size_t kp;           /* AMX: ks * kc rounded up to 64 */
+    int mr;              /* rows per microkernel call (MR, or 32 with AMX) */
     int threads;
     size_t x_bytes;      /* scratch for the copied input (0 when not copied) */
     size_t thread_bytes; /* per-thread scratch */
@@ -85,6 +89,19 @@ static int32_t wget_conv(const void *arg, int64_t t, int64_t k, int64_t n) {
     }
     int64_t m = s->g * s->Mg + n;
     return wraw(s->d, s->w, (m * s->Cg + c) * taps + tap) - s->w_zp[m];
+}
+
+/* AMX: one tap of depth kp: k = t * kc + kk of the algorithm's (ks, kc); 0
+ * past ks * kc. */
+typedef struct {
+    const wsrc *s;
+    int64_t ks, kc;
+} amx_wsrc;
+
+static int32_t wget_amx(const void *arg, int64_t t, int64_t k, int64_t n) {
+    const amx_wsrc *a = arg;
+    (void)t;
+    return k < a->ks * a->kc ? wget_conv(a->s, k / a->kc, k % a->kc, n) : 0;
 }
 
 /* Depthwise: w'[t][.][c] = w[c][0][kh][kw] - w_zp[c]. */
@@ -184,12 +201,16 @@ er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int3
         snprintf(p->name, sizeof p->name, "dwconv %s", p->dk->name);
     } else {
         p->gk = er_qgemm_pick(isa, features, p->Mg);
-        int nr = p->gk->nr, mr = p->gk->mr;
+        p->amx = (features & ER_QF_AMX) ? er_qamx_kernel() : NULL;
+        int nr = p->amx ? ER_QAMX_NR : p->gk->nr, mr = p->amx ? ER_QAMX_MR : p->gk->mr;
+        p->mr = mr;
         p->merge_kw = p->algo == QA_ROWS && d->dil_w == 1;
         p->ks = p->algo == QA_IM2COL ? 1 : p->merge_kw ? d->KH : taps;
         p->kc = p->algo == QA_IM2COL ? taps * p->Cg : p->merge_kw ? d->KW * p->Cg : p->Cg;
         p->kc4 = (size_t)(p->kc + 3) & ~(size_t)3;
-        p->panel_bytes = er_qgemm_panel_bytes(nr, (size_t)p->ks, p->kc4);
+        p->kp = ((size_t)(p->ks * p->kc) + ER_QAMX_KP - 1) / ER_QAMX_KP * ER_QAMX_KP;
+        p->panel_bytes = p->amx ? er_qgemm_panel_bytes(nr, 1, p->kp)
+                                : er_qgemm_panel_bytes(nr, (size_t)p->ks, p->kc4);
         size_t panels = (size_t)((p->Mg + nr - 1) / nr);
         if (!p->panel_bytes || !er_mul_size(&p->group_bytes, panels, p->panel_bytes)) {
             er_free(cols);
@@ -211,9 +232,11 @@ er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int3
         memset(p->zero, (uint8_t)p->zu, align64(p->kc4 + 64));
         for (int64_t g = 0; g < d->group; g++) {
             wsrc s = {d, w, w_zp, g, p->Cg, p->Mg, p->algo == QA_IM2COL, p->merge_kw};
-            er_qgemm_pack(p->Mg, p->ks, p->kc, nr, wget_conv, &s, bias ? bias + g * p->Mg : NULL,
-                          p->zu, cols + g * p->Mg, (unsigned char *)p->packed +
-                                                       (size_t)g * p->group_bytes);
+            amx_wsrc as = {&s, p->ks, p->kc};
+            er_qgemm_pack(p->Mg, p->amx ? 1 : p->ks, p->amx ? (int64_t)p->kp : p->kc, nr,
+                          p->amx ? wget_amx : wget_conv, p->amx ? (const void *)&as : &s,
+                          bias ? bias + g * p->Mg : NULL, p->zu, cols + g * p->Mg,
+                          (unsigned char *)p->packed + (size_t)g * p->group_bytes);
         }
         /* the input is copied when int8 (flip) or when rows are read past
          * their channels (kc4 > Cg) and the last one could end the buffer */
@@ -242,8 +265,11 @@ er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int3
         p->n_cb = (p->Mg + ncb - 1) / ncb;
         size_t ptrs = align64(sizeof(uint8_t *) * (size_t)(p->ks * mr));
         size_t rows = p->algo == QA_IM2COL ? align64(p->kc4 * (size_t)mr + 64) : 0;
-        p->thread_bytes = ptrs + rows;
-        snprintf(p->name, sizeof p->name, "%s %s", k_algo_names[p->algo], p->gk->name);
+        /* AMX: the packed A panel (32 rows of kp bytes) and the int32 block */
+        size_t amx = p->amx ? align64(p->kp * ER_QAMX_MR) + ER_QAMX_MR * ER_QAMX_NR * 4 : 0;
+        p->thread_bytes = ptrs + rows + amx;
+        snprintf(p->name, sizeof p->name, "%s %s", k_algo_names[p->algo],
+                 p->amx ? "er_qu8_qc8w_gemm_32x32c64__amx" : p->gk->name);
     }
     er_free(cols);
     if (st != ER_OK) {
@@ -327,9 +353,11 @@ static void gemm_task(void *arg, int64_t begin, int64_t end, int tid) {
     const qrun *r = arg;
     const er_qconv_plan *p = r->p;
     const er_qconv_desc *d = &p->d;
-    int mr = p->gk->mr, nr = p->gk->nr;
+    int mr = p->mr, nr = p->amx ? ER_QAMX_NR : p->gk->nr;
     const uint8_t **a = (const uint8_t **)(r->scratch + (size_t)tid * p->thread_bytes);
     uint8_t *rowbuf = (uint8_t *)a + align64(sizeof(uint8_t *) * (size_t)(p->ks * mr));
+    uint8_t *panel = rowbuf + (p->algo == QA_IM2COL ? align64(p->kc4 * (size_t)mr + 64) : 0);
+    int32_t *cbuf = (int32_t *)(panel + align64(p->kp * ER_QAMX_MR));
     int64_t ohw = d->OH * d->OW;
     for (int64_t it = begin; it < end; it++) {
         int64_t rb = it % p->n_rb, cb = (it / p->n_rb) % p->n_cb, g = it / (p->n_rb * p->n_cb);
@@ -371,8 +399,21 @@ static void gemm_task(void *arg, int64_t begin, int64_t end, int tid) {
         }
         const unsigned char *w = (const unsigned char *)p->packed + (size_t)g * p->group_bytes +
                                  (size_t)(n0 / nr) * p->panel_bytes;
-        p->gk->fn(m, nc, p->kc4, (size_t)p->ks, a, w, r->y + r0 * d->M + g * p->Mg + n0,
-                  (size_t)d->M, &p->qp);
+        uint8_t *y = r->y + r0 * d->M + g * p->Mg + n0;
+        if (p->amx) {
+            /* A panel: each row's ks segments of kc bytes, zero padded to kp;
+             * rows past m are zero (computed, not stored) */
+            for (size_t i = 0; i < (size_t)ER_QAMX_MR; i++) {
+                uint8_t *dst = panel + i * p->kp;
+                size_t done = 0;
+                for (int64_t t = 0; i < m && t < p->ks; t++, done += (size_t)p->kc)
+                    memcpy(dst + done, a[t * mr + (int64_t)i], (size_t)p->kc);
+                memset(dst + done, 0, p->kp - done);
+            }
+            p->amx(m, nc, p->kp, panel, w, y, (size_t)d->M, &p->qp, cbuf);
+            continue;
+        }
+        p->gk->fn(m, nc, p->kc4, (size_t)p->ks, a, w, y, (size_t)d->M, &p->qp);
     }
 }
 
