@@ -24,8 +24,9 @@ typedef struct {
     unsigned char d[16][64];
 } emu_tile;
 
-static emu_tile g_tiles[8];
-static int g_configured;
+/* per thread, like the tile registers */
+static _Thread_local emu_tile g_tiles[8];
+static _Thread_local int g_configured;
 
 static void emu_config(const unsigned char *cfg) {
     for (int t = 0; t < 8; t++) {
