@@ -6,7 +6,13 @@
  *          (constant, ONNX layout), w_scale, w_zp (per tensor or [M]),
  *          y_scale, y_zp, [bias int32 [M]] - QConv's inputs, all constant
  *          except X.
- * Output:  Y [N, OH, OW, M], y_zp's dtype.
+ *          Optional fused residual (passes/fuse_qresidual.c): R [N, OH, OW, M]
+ *          (input 9), r_scale, r_zp, z_scale, z_zp (10-13): the result is
+ *          then QAdd(conv, R) with output parameters (z_scale, z_zp) and the
+ *          attributes add_activation_min / add_activation_max, the
+ *          convolution's own output (y_scale, y_zp, activation_min/max)
+ *          being the QAdd's first operand.
+ * Output:  Y [N, OH, OW, M], y_zp's dtype (z_zp's with a residual).
  * Attributes: QConv's (group, strides, dilations, pads, auto_pad,
  * kernel_shape, activation_min, activation_max).
  *
@@ -20,6 +26,7 @@
 #include "core/alloc.h"
 #include "cpu/qconv/qconv.h"
 #include "cpu/qconv/qgemm.h"
+#include "cpu/qconv/qvbinary.h"
 #include "op.h"
 #include "quant_util.h"
 #include "spatial.h"
@@ -62,8 +69,30 @@ static er_status describe(const er_op_ctx *c, er_qconv_desc *d) {
     return ER_OK;
 }
 
+static bool has_residual(const er_op_ctx *c) { return c->n_in > 9 && c->in[9] != NULL; }
+
+/* add_activation_min / add_activation_max: the fused QAdd's clamp in its
+ * output domain (default: the dtype's range). */
+static er_status add_activation(const er_op_ctx *c, er_dtype dt, int32_t *lo, int32_t *hi) {
+    int32_t dlo, dhi;
+    er_qdtype_range(dt, &dlo, &dhi);
+    int64_t a = er_attr_int(c->node, "add_activation_min", dlo);
+    int64_t b = er_attr_int(c->node, "add_activation_max", dhi);
+    if (a < dlo || b > dhi || a > b)
+        return er_fail(ER_ERR_INVALID_MODEL, "add_activation_min %lld / add_activation_max %lld: "
+                       "must lie in [%d, %d] (%s) with min <= max", (long long)a, (long long)b,
+                       (int)dlo, (int)dhi, er_dtype_name(dt));
+    *lo = (int32_t)a;
+    *hi = (int32_t)b;
+    return ER_OK;
+}
+
 static er_status shape_qconv_nhwc(er_op_ctx *c) {
-    ER_TRY(er_op_check_inputs(c, 8, 9));
+    ER_TRY(er_op_check_inputs(c, 8, 14));
+    if (c->n_in > 9 && (c->n_in != 14 || !c->in[9] || !c->in[10] || !c->in[11] || !c->in[12] ||
+                        !c->in[13]))
+        return er_fail(ER_ERR_INVALID_MODEL, "a fused residual needs inputs 9-13 (R, r_scale, "
+                       "r_zp, z_scale, z_zp)");
     ER_TRY(er_op_check_dtype(c, 0, k_q8));
     ER_TRY(er_op_check_dtype(c, 3, k_q8));
     er_qconv_desc d;
@@ -83,6 +112,18 @@ static er_status shape_qconv_nhwc(er_op_ctx *c) {
     int32_t lo, hi;
     ER_TRY(er_qactivation(c, ydt, &lo, &hi));
     int64_t dims[4] = {d.N, d.OH, d.OW, d.M};
+    if (has_residual(c)) {
+        const er_tensor *r = c->in[9];
+        er_dtype zdt;
+        if (!er_qdtype_ok(r->dtype) || !er_shape_equal(r->rank, r->dims, 4, dims))
+            return er_fail(ER_ERR_SHAPE, "residual %s %s must be uint8/int8 of the output's "
+                           "shape", er_dtype_name(r->dtype), er_op_shape_str(r));
+        ER_TRY(er_qparams_check(c, "r", 10, 11, r->dtype, false, 0, &pc));
+        ER_TRY(er_qparam_dtype(c, "z", 13, &zdt));
+        ER_TRY(er_qparams_check(c, "z", 12, 13, zdt, false, 0, &pc));
+        ER_TRY(add_activation(c, zdt, &lo, &hi));
+        ydt = zdt;
+    }
     er_op_set_output(c, 0, ydt, 4, dims);
     return ER_OK;
 }
@@ -91,13 +132,13 @@ static er_status prepare_qconv_nhwc(er_op_ctx *c) {
     er_qconv_desc d;
     ER_TRY(describe(c, &d));
     for (int i = 1; i < c->n_in; i++)
-        if (c->in[i] && !c->in[i]->data)
+        if (i != 9 && c->in[i] && !c->in[i]->data) /* 9: the residual activation */
             return er_fail(ER_ERR_UNSUPPORTED, "input %d must be a constant (QConvNhwc packs "
                            "weights and parameters once)", i);
     float x_s, y_s;
     ER_TRY(er_qparam_read1(c, "x", 1, 2, &x_s, &d.x_zp));
     ER_TRY(er_qparam_read1(c, "y", 6, 7, &y_s, &d.y_zp));
-    d.y_dtype = c->out[0]->dtype;
+    d.y_dtype = c->in[7]->dtype; /* the convolution's own output */
     ER_TRY(er_qactivation(c, d.y_dtype, &d.y_min, &d.y_max));
     size_t m = (size_t)(d.M > 0 ? d.M : 1);
     float *w_s = er_malloc(m * sizeof(float));
@@ -114,9 +155,24 @@ static er_status prepare_qconv_nhwc(er_op_ctx *c) {
                                   c->n_in > 8 && c->in[8] ? c->in[8]->data : NULL, mul,
                                   (er_isa)c->isa, er_qfeatures_for((er_isa)c->isa),
                                   er_threadpool_size(c->pool), &p);
+        if (st == ER_OK && has_residual(c)) {
+            float r_s, z_s;
+            int32_t r_zp, z_zp, lo, hi;
+            er_qvbin_params add;
+            st = er_qparam_read1(c, "r", 10, 11, &r_s, &r_zp);
+            if (st == ER_OK) st = er_qparam_read1(c, "z", 12, 13, &z_s, &z_zp);
+            if (st == ER_OK) st = add_activation(c, c->out[0]->dtype, &lo, &hi);
+            if (st == ER_OK) {
+                er_qvadd_params(&add, d.y_dtype, y_s, d.y_zp, c->in[9]->dtype, r_s, r_zp, z_s,
+                                z_zp, lo, hi);
+                er_qconv_plan_set_residual(p, &add, (er_isa)c->isa);
+            }
+        }
         if (st == ER_OK) {
             c->state = p;
             c->scratch_bytes = er_qconv_scratch_bytes(p);
+        } else {
+            er_qconv_plan_free(p);
         }
     }
     er_free(w_s);
@@ -126,7 +182,8 @@ static er_status prepare_qconv_nhwc(er_op_ctx *c) {
 }
 
 static er_status run_qconv_nhwc(er_op_ctx *c) {
-    er_qconv_run(c->state, c->in[0]->data, c->out[0]->data, c->scratch, c->pool);
+    er_qconv_run_residual(c->state, c->in[0]->data, has_residual(c) ? c->in[9]->data : NULL,
+                          c->out[0]->data, c->scratch, c->pool);
     return ER_OK;
 }
 

@@ -32,6 +32,9 @@ er_status er_pass_layout_nhwc(er_graph *g);
 /* int8 activations between edgerun int8 ops become uint8 with zero points
  * moved by 128: the same function, without flipping copies (qretype_u8.c). */
 er_status er_pass_qretype_u8(er_graph *g);
+/* A residual QAdd joins the int8 convolution producing one of its operands
+ * (fuse_qresidual.c). */
+er_status er_pass_fuse_qresidual(er_graph *g);
 /* Gemm/MatMul with constant weights to edgerun::Dense (fuse_gemm.c). */
 er_status er_pass_fuse_gemm(er_graph *g);
 /* Residual Add and activations into ConvNhwc epilogues (fuse_activation.c). */

@@ -21,6 +21,7 @@ static const pass_entry k_passes[] = {
     {"fuse_batchnorm", er_pass_fuse_batchnorm},
     {"layout_nhwc", er_pass_layout_nhwc},
     {"qretype_u8", er_pass_qretype_u8},
+    {"fuse_qresidual", er_pass_fuse_qresidual},
     {"fuse_gemm", er_pass_fuse_gemm},
     {"fuse_activation", er_pass_fuse_activation},
     {"cancel_reshapes", er_pass_cancel_reshapes},

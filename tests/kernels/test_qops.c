@@ -165,7 +165,7 @@ TEST(qops_conv_nhwc_matches_qconv) {
     qt_rng r = {seed};
     er_threadpool *pool = NULL;
     CHECK_STATUS(er_threadpool_create(3, &pool), ER_OK);
-    int lv[3], nl = levels(lv), ran = 0;
+    int lv[3], nl = levels(lv), ran = 0, fused = 0;
     for (int it = 0; it < qt_scale(120); it++) {
         qo_pool p = {0};
         int64_t N = qt_int(&r, 1, 2), C = qt_pick(&r, k_odd, 5), H = qt_int(&r, 1, 10),
@@ -206,11 +206,45 @@ TEST(qops_conv_nhwc_matches_qconv) {
         }
         er_tensor *ref, *y;
         CHECK_STATUS(qo_run(&p, "QConv", &q, in, 9, ER_ISA_SCALAR, NULL, &ref), ER_OK);
-        in[0] = to_nhwc(&p, x);
+        /* half the cases fuse a residual QAdd: reference = QAdd(QConv(x), r) */
+        er_tensor *in14[14];
+        memcpy(in14, in, sizeof in);
+        int n_in = 9;
+        if (qt_int(&r, 0, 1)) {
+            er_dtype rdt = qt_int(&r, 0, 1) ? ER_I8 : ER_U8, zdt = qt_int(&r, 0, 1) ? ER_I8 : ER_U8;
+            int32_t rlo = rdt == ER_I8 ? -128 : 0, zlo = zdt == ER_I8 ? -128 : 0;
+            er_tensor *rt = rand_q(&p, &r, rdt, 4, ref->dims);
+            er_tensor *ain[8] = {ref, in[6], in[7], rt,
+                                 qo_scalar_f(&p, (float)(ys * (0.3 + 2 * qt_unit(&r)))),
+                                 qo_scalar_q(&p, rdt, (int32_t)qt_int(&r, rlo, rlo + 255)),
+                                 qo_scalar_f(&p, (float)(ys * (0.5 + 2 * qt_unit(&r)))),
+                                 qo_scalar_q(&p, zdt, (int32_t)qt_int(&r, zlo, zlo + 255))};
+            qo_node qa;
+            qo_init(&qa, "QAdd");
+            int32_t amin = zlo, amax = zlo + 255;
+            if (qt_int(&r, 0, 1)) {
+                amin = zlo + (int32_t)qt_int(&r, 0, 100);
+                amax = (int32_t)qt_int(&r, amin, zlo + 255);
+                qo_int(&qa, "activation_min", amin);
+                qo_int(&qa, "activation_max", amax);
+                qo_int(&q, "add_activation_min", amin);
+                qo_int(&q, "add_activation_max", amax);
+            }
+            CHECK_STATUS(qo_run(&p, "QAdd", &qa, ain, 8, ER_ISA_SCALAR, NULL, &ref), ER_OK);
+            in14[9] = to_nhwc(&p, rt);
+            in14[10] = ain[4];
+            in14[11] = ain[5];
+            in14[12] = ain[6];
+            in14[13] = ain[7];
+            n_in = 14;
+            fused++;
+        }
+        in14[0] = to_nhwc(&p, x);
         ran++;
         for (int l = 0; l < nl; l++)
             for (int t = 0; t < 2; t++) {
-                CHECK_STATUS(qo_run(&p, "QConvNhwc", &q, in, 9, lv[l], t ? pool : NULL, &y), ER_OK);
+                CHECK_STATUS(qo_run(&p, "QConvNhwc", &q, in14, n_in, lv[l], t ? pool : NULL, &y),
+                             ER_OK);
                 long bad = diff_nhwc(y, ref);
                 CHECK_MSG(bad < 0, "seed %llu case %d (N%lld C%lld %lldx%lld M%lld g%lld k%lldx%lld) "
                           "isa %d threads %d: element %ld differs from QConv",
@@ -221,8 +255,9 @@ TEST(qops_conv_nhwc_matches_qconv) {
         qo_free(&p);
     }
     er_threadpool_free(pool);
-    printf("  QConvNhwc: %d cases x %d levels x 1/3 threads\n", ran, nl);
-    CHECK(ran > 60);
+    printf("  QConvNhwc: %d cases (%d with a fused residual QAdd) x %d levels x 1/3 threads\n",
+           ran, fused, nl);
+    CHECK(ran > 60 && fused > 20);
 }
 
 TEST(qops_pools_nhwc_match_reference) {

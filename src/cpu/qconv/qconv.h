@@ -62,6 +62,7 @@ typedef struct er_qconv_desc {
 } er_qconv_desc;
 
 typedef struct er_qconv_plan er_qconv_plan;
+struct er_qvbin_params;
 
 /* Plans and packs. w: [M][C/group][KH][KW] bytes of w_dtype; w_zp: M zero
  * points; bias: M int32 or NULL; mul: M multipliers (er_quantize_multiplier of
@@ -80,6 +81,15 @@ const char *er_qconv_algo(const er_qconv_plan *p);
 /* y may not alias x. */
 void er_qconv_run(const er_qconv_plan *p, const void *x, void *y, void *scratch,
                   er_threadpool *pool);
+
+/* A fused residual QAdd (docs/int8.md, QAdd): after each block of output is
+ * computed (still in cache), y = QAdd(y, residual) with these parameters
+ * (cpu/qconv/qvbinary.h, er_qvadd_params; A = the convolution's output).
+ * Bytes equal the separate ops'. Call once after planning. */
+void er_qconv_plan_set_residual(er_qconv_plan *p, const struct er_qvbin_params *add, er_isa isa);
+/* er_qconv_run with the residual (same shape as y; may not alias y). */
+void er_qconv_run_residual(const er_qconv_plan *p, const void *x, const void *residual, void *y,
+                           void *scratch, er_threadpool *pool);
 
 /* The reference: plain loops over the definition, no packing, no threads. */
 void er_qconv_ref(const er_qconv_desc *d, const void *x, const void *w, const int32_t *w_zp,

@@ -17,6 +17,7 @@
 #include "cpu/qconv/qdwconv.h"
 #include "cpu/qconv/qgemm.h"
 #include "cpu/qconv/qgemm_amx.h"
+#include "cpu/qconv/qvbinary.h"
 
 typedef enum { QA_GEMM, QA_IGEMM, QA_IM2COL, QA_ROWS, QA_DW, QA_DIRECT } qalgo;
 
@@ -51,6 +52,8 @@ struct er_qconv_plan {
     er_qamx_fn amx;      /* AMX: the tile kernel (the algorithm only builds rows) */
     size_t kp;           /* AMX: ks * kc rounded up to 64 */
     int mr;              /* rows per microkernel call (MR, or 32 with AMX) */
+    er_qvbin_fn add;     /* fused residual QAdd, or NULL */
+    er_qvbin_params add_p;
     int threads;
     size_t x_bytes;      /* scratch for the copied input (0 when not copied) */
     size_t thread_bytes; /* per-thread scratch */
@@ -304,6 +307,7 @@ typedef struct {
     const uint8_t *x; /* the uint8 view (copied) or the raw input (dw) */
     const uint8_t *src;
     uint8_t *y;
+    const uint8_t *res; /* fused residual, or NULL */
     unsigned char *scratch; /* per-thread area */
     size_t n_bytes;
 } qrun;
@@ -411,9 +415,15 @@ static void gemm_task(void *arg, int64_t begin, int64_t end, int tid) {
                 memset(dst + done, 0, p->kp - done);
             }
             p->amx(m, nc, p->kp, panel, w, y, (size_t)d->M, &p->qp, cbuf);
-            continue;
+        } else {
+            p->gk->fn(m, nc, p->kc4, (size_t)p->ks, a, w, y, (size_t)d->M, &p->qp);
         }
-        p->gk->fn(m, nc, p->kc4, (size_t)p->ks, a, w, y, (size_t)d->M, &p->qp);
+        if (r->res) { /* the fused residual QAdd on the block, still in cache */
+            const uint8_t *res = r->res + (y - r->y);
+            for (size_t i = 0; i < m; i++)
+                p->add(nc, y + i * (size_t)d->M, res + i * (size_t)d->M, y + i * (size_t)d->M,
+                       &p->add_p);
+        }
     }
 }
 
@@ -451,21 +461,36 @@ static void dw_task(void *arg, int64_t begin, int64_t end, int tid) {
     const uint8_t **in = (const uint8_t **)(r->scratch + (size_t)tid * p->thread_bytes);
     for (int64_t row = begin; row < end; row++) { /* row = n * OH + oh */
         dw_pointers(p, r->x, row / d->OH, row % d->OH, in);
-        p->dk->fn((size_t)d->C, (size_t)d->OW, in, (size_t)(d->KH * d->KW), p->packed,
-                  r->y + row * d->OW * d->M, (size_t)d->M, d->x_dtype == ER_I8 ? 0x80u : 0u,
-                  &p->qp);
+        uint8_t *y = r->y + row * d->OW * d->M;
+        p->dk->fn((size_t)d->C, (size_t)d->OW, in, (size_t)(d->KH * d->KW), p->packed, y,
+                  (size_t)d->M, d->x_dtype == ER_I8 ? 0x80u : 0u, &p->qp);
+        if (r->res)
+            p->add((size_t)(d->OW * d->M), y, r->res + (y - r->y), y, &p->add_p);
     }
+}
+
+void er_qconv_plan_set_residual(er_qconv_plan *p, const er_qvbin_params *add, er_isa isa) {
+    p->add_p = *add;
+    p->add = er_qvbin_pick(isa, 0)->fn;
 }
 
 void er_qconv_run(const er_qconv_plan *p, const void *x, void *y, void *scratch,
                   er_threadpool *pool) {
+    er_qconv_run_residual(p, x, NULL, y, scratch, pool);
+}
+
+void er_qconv_run_residual(const er_qconv_plan *p, const void *x, const void *residual, void *y,
+                           void *scratch, er_threadpool *pool) {
     const er_qconv_desc *d = &p->d;
     if (p->rows == 0 || d->M == 0) return;
+    if (!p->add) residual = NULL;
     if (p->algo == QA_DIRECT) {
         er_qconv_ref(d, x, p->w_copy, p->w_zp, p->bias, p->mul, y);
+        if (residual)
+            p->add((size_t)(p->rows * d->M), y, residual, y, &p->add_p);
         return;
     }
-    qrun r = {p, x, x, y, (unsigned char *)scratch + p->x_bytes, 0};
+    qrun r = {p, x, x, y, residual, (unsigned char *)scratch + p->x_bytes, 0};
     if (p->algo == QA_DW) {
         er_parallel_for(pool, d->N * d->OH, 1, dw_task, &r);
         return;

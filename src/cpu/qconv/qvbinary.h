@@ -42,6 +42,13 @@ typedef struct er_qvbin_ukernel {
 #define ER_QADD_SHIFT 20
 #define ER_QMUL_SHIFT 15
 
+/* QAdd's constants (TFLite's Add, docs/int8.md): t = 2 max(a_s, b_s),
+ * ma = QM(a_s / t), mb = QM(b_s / t), my = QM(t / (2^20 y_s)), in double; the
+ * output clamp [y_min, y_max] in y's domain. */
+void er_qvadd_params(er_qvbin_params *p, er_dtype a_dt, float a_s, int32_t a_zp, er_dtype b_dt,
+                     float b_s, int32_t b_zp, float y_s, int32_t y_zp, int32_t y_min,
+                     int32_t y_max);
+
 const er_qvbin_ukernel *er_qvbin_ukernels(size_t *count);
 /* The best variant of an ISA level for add (is_mul 0) or mul (1). */
 const er_qvbin_ukernel *er_qvbin_pick(er_isa isa, int is_mul);

@@ -2,6 +2,8 @@
  * choice, and the portable kernels. */
 #include "cpu/qconv/qvbinary.h"
 
+#include "ops/quant_util.h"
+
 static const er_qvbin_ukernel k_ukernels[] = {
 #define ER_QVBIN_UKERNEL(isa, is_mul, fn) {#fn, isa, is_mul, fn},
 #include "cpu/qconv/qvbinary.inc"
@@ -18,6 +20,25 @@ const er_qvbin_ukernel *er_qvbin_pick(er_isa isa, int is_mul) {
     for (size_t i = 0; i < sizeof k_ukernels / sizeof k_ukernels[0]; i++)
         if (k_ukernels[i].isa <= isa && k_ukernels[i].is_mul == is_mul) return &k_ukernels[i];
     return NULL; /* not reached: the scalar rows exist */
+}
+
+void er_qvadd_params(er_qvbin_params *p, er_dtype a_dt, float a_s, int32_t a_zp, er_dtype b_dt,
+                     float b_s, int32_t b_zp, float y_s, int32_t y_zp, int32_t y_min,
+                     int32_t y_max) {
+    double twice_max = 2.0 * (double)(a_s > b_s ? a_s : b_s);
+    er_qmul ma = er_quantize_multiplier((double)a_s / twice_max);
+    er_qmul mb = er_quantize_multiplier((double)b_s / twice_max);
+    er_qmul my = er_quantize_multiplier(twice_max / ((double)(1 << ER_QADD_SHIFT) * (double)y_s));
+    p->a_xor = a_dt == ER_I8 ? 0x80u : 0u;
+    p->b_xor = b_dt == ER_I8 ? 0x80u : 0u;
+    p->a_zu = a_zp + (a_dt == ER_I8 ? 128 : 0);
+    p->b_zu = b_zp + (b_dt == ER_I8 ? 128 : 0);
+    p->ma = er_qcol_make(ma.mult, ma.shift);
+    p->mb = er_qcol_make(mb.mult, mb.shift);
+    p->my = er_qcol_make(my.mult, my.shift);
+    p->zp = y_zp;
+    p->lo = y_min - y_zp;
+    p->hi = y_max - y_zp;
 }
 
 static int32_t mbqm(int32_t x, const er_qcol *q) {

@@ -1,8 +1,12 @@
-/* test_qretype_u8.c - er_pass_qretype_u8 on int8-activation QDQ models built
- * with the protobuf writer: internal int8 activations become uint8 with their
- * zero points (and fused clamps) moved by 128, an int8 graph output and
- * values read by other ops stay int8, and sessions with and without the pass
- * give identical bytes (the rewrite is exact, not approximate). */
+/* test_qpasses.c - the int8 passes on QDQ models built with the protobuf
+ * writer, through sessions:
+ *   er_pass_qretype_u8: internal int8 activations become uint8 with their
+ *   zero points (and fused clamps) moved by 128, an int8 graph output and
+ *   values read by other ops stay int8;
+ *   er_pass_fuse_qresidual: conv -> QAdd(conv, shortcut) -> Relu becomes one
+ *   QConvNhwc with a fused residual;
+ * and sessions with and without each pass give identical bytes (the
+ * rewrites are exact, not approximate). */
 #include <math.h>
 #include <stdlib.h>
 
@@ -179,5 +183,99 @@ TEST(qretype_u8_sessions_identical) {
     int nonzero = 0;
     for (int i = 0; i < 45; i++) nonzero += y1[i] != 5;
     CHECK(nonzero > 10); /* the case is not trivial */
+    er_model_free(m);
+}
+
+/* x float [1,8,5,5] -> Q(int8) -> DQ -> Conv 3x3 pad 1 (8 -> 8) -> Q -> DQ ->
+ * Add(conv, DQ(x)) -> Relu -> Q -> DQ = y (float) */
+static er_model *residual_model(void) {
+    pbw g = {0};
+    int64_t xd[4] = {1, 8, 5, 5}, wd[4] = {8, 8, 3, 3}, md[1] = {8};
+    int8_t w[576];
+    for (int i = 0; i < 576; i++) w[i] = (int8_t)((i * 29) % 241 - 120);
+    float ws[8], xs = 0.04f, cs = 0.05f, as = 0.06f;
+    int8_t wz[8] = {0}, xz = 3, cz = -10, az = -128;
+    for (int i = 0; i < 8; i++) ws[i] = 0.002f + 0.0003f * (float)i;
+    cst(&g, "xs", T_F32, 0, NULL, &xs, 4);
+    cst(&g, "xz", T_I8, 0, NULL, &xz, 1);
+    cst(&g, "w", T_I8, 4, wd, w, sizeof w);
+    cst(&g, "ws", T_F32, 1, md, ws, sizeof ws);
+    cst(&g, "wz", T_I8, 1, md, wz, sizeof wz);
+    cst(&g, "cs", T_F32, 0, NULL, &cs, 4);
+    cst(&g, "cz", T_I8, 0, NULL, &cz, 1);
+    cst(&g, "as", T_F32, 0, NULL, &as, 4);
+    cst(&g, "az", T_I8, 0, NULL, &az, 1);
+    pbw ax0 = {0}, pads = {0};
+    onnx_attr_int(&ax0, "axis", 0);
+    int64_t p[4] = {1, 1, 1, 1};
+    onnx_attr_ints(&pads, "pads", 4, p);
+    node(&g, "QuantizeLinear", (const char *[]){"x", "xs", "xz", NULL}, "xq", NULL);
+    node(&g, "DequantizeLinear", (const char *[]){"xq", "xs", "xz", NULL}, "xd", NULL);
+    node(&g, "DequantizeLinear", (const char *[]){"w", "ws", "wz", NULL}, "wd", &ax0);
+    node(&g, "Conv", (const char *[]){"xd", "wd", NULL}, "c", &pads);
+    node(&g, "QuantizeLinear", (const char *[]){"c", "cs", "cz", NULL}, "cq", NULL);
+    node(&g, "DequantizeLinear", (const char *[]){"cq", "cs", "cz", NULL}, "cd", NULL);
+    node(&g, "Add", (const char *[]){"cd", "xd", NULL}, "a", NULL);
+    node(&g, "Relu", (const char *[]){"a", NULL}, "r", NULL);
+    node(&g, "QuantizeLinear", (const char *[]){"r", "as", "az", NULL}, "rq", NULL);
+    node(&g, "DequantizeLinear", (const char *[]){"rq", "as", "az", NULL}, "y", NULL);
+    pbw_free(&ax0);
+    pbw_free(&pads);
+    io(&g, 11, "x", T_F32, 4, xd);
+    io(&g, 12, "y", T_F32, 4, xd);
+    pbw_str(&g, 2, "residual");
+    pbw m = {0};
+    onnx_model(&m, &g, 13);
+    er_model *out = NULL;
+    if (er_model_load_memory(m.d, m.n, NULL, &out) != ER_OK) printf("  load: %s\n", er_last_error());
+    pbw_free(&m);
+    pbw_free(&g);
+    return out;
+}
+
+static er_status run_residual(const er_model *m, float *y) {
+    int64_t xd[4] = {1, 8, 5, 5};
+    float x[200];
+    for (int i = 0; i < 200; i++) x[i] = (float)cos(i * 0.61) * 4.0f;
+    er_tensor *in = NULL, *out[1] = {NULL};
+    er_session *s = NULL;
+    er_status st = er_tensor_wrap(ER_F32, 4, xd, x, sizeof x, &in);
+    if (st == ER_OK) st = er_session_create(m, NULL, &s);
+    if (st == ER_OK) st = er_session_run(s, (const er_tensor *const *)&in, out);
+    if (st == ER_OK) memcpy(y, er_tensor_data(out[0]), 200 * sizeof(float));
+    er_session_free(s);
+    er_tensor_free(in);
+    return st;
+}
+
+TEST(fuse_qresidual_joins_add_to_conv) {
+    er_model *m = residual_model();
+    CHECK(m);
+    er_session *s = NULL;
+    CHECK_STATUS(er_session_create(m, NULL, &s), ER_OK);
+    const er_graph *g = s->g;
+    int convs = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const er_node *n = &g->nodes[i];
+        CHECK_MSG(strcmp(n->op_type, "QAdd") != 0, "the QAdd was not fused");
+        if (strcmp(n->op_type, "QConvNhwc") == 0) {
+            CHECK_EQ_INT(n->n_in, 14);
+            /* the Relu after the add: its clamp starts at the add's zero point */
+            CHECK_EQ_INT(er_attr_int(n, "add_activation_min", -1), 0); /* -128 + 128 (uint8) */
+            convs++;
+        }
+    }
+    CHECK_EQ_INT(convs, 1);
+    er_session_free(s);
+    float y0[200], y1[200];
+    setenv("EDGERUN_DISABLE_PASSES", "fuse_qresidual", 1);
+    er_status st = run_residual(m, y0);
+    unsetenv("EDGERUN_DISABLE_PASSES");
+    CHECK_STATUS(st, ER_OK);
+    CHECK_STATUS(run_residual(m, y1), ER_OK);
+    CHECK(memcmp(y0, y1, sizeof y0) == 0);
+    int pos = 0;
+    for (int i = 0; i < 200; i++) pos += y1[i] > 0;
+    CHECK(pos > 20 && pos < 190); /* the Relu clamps some, not all */
     er_model_free(m);
 }
