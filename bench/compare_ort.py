@@ -23,7 +23,8 @@ bench/make_qdq_models.py; peak % is then of the fp32 peak, for scale only).
 With --fp32-model-paths (one per model path, same order) each round also
 times `edgerun` on that float model - with the binary --fp32-edgerun, default
 the build's own - and the table adds edgerun fp32 and the speedup
-fp32 / int8, all from the same rounds.
+fp32 / int8, all from the same rounds. The last column has the minimum
+latencies (less sensitive to a busy machine than the medians).
 """
 import argparse, datetime, json, math, os, statistics, subprocess, sys
 
@@ -113,22 +114,29 @@ def main():
                              er_cold=statistics.median(er_cold), ort_cold=statistics.median(ort_cold),
                              er_mem=statistics.median(er_mem) / 2**20,
                              ort_mem=statistics.median(ort_mem) / 2**20,
-                             fp_med=statistics.median(fp_lat) if fp_lat else None))
+                             fp_med=statistics.median(fp_lat) if fp_lat else None,
+                             er_min=min(er_lat), ort_min=min(ort_lat),
+                             fp_min=min(fp_lat) if fp_lat else None))
             r = rows[-1]
             fp = f"  edgerun fp32 {r['fp_med']:8.2f} ms (x{r['fp_med'] / em:.2f})" \
                 if fp_lat else ""
+            fp += f"  [min: edgerun {r['er_min']:.2f}, ORT {r['ort_min']:.2f}" + \
+                (f", fp32 {r['fp_min']:.2f}]" if fp_lat else "]")
             print(f"{m:20s} t={t} edgerun {em:8.2f} ms  ORT {om:8.2f} ms  ratio {r['ratio']:.3f}  "
                   f"{gflops:6.1f} GFLOP/s ({r['peak']:.0f}% peak){fp}", file=sys.stderr)
     lines = []
     has_fp = any(r["fp_med"] is not None for r in rows)
     fp_head = " edgerun fp32 median ms | fp32 / this |" if has_fp else ""
+    fp_head += " min ms edgerun / ORT" + (" / fp32 |" if has_fp else " |")
     lines.append("| model | threads | edgerun median / p90 ms | ORT median / p90 ms | edgerun/ORT | "
                  "edgerun GFLOP/s (% peak) | ORT GFLOP/s | cold start ms edgerun / ORT (ratio) | "
                  "peak memory MiB edgerun / ORT (ratio) |" + fp_head)
-    lines.append("|---|---|---|---|---|---|---|---|---|" + ("---|---|" if has_fp else ""))
+    lines.append("|---|---|---|---|---|---|---|---|---|" + ("---|---|" if has_fp else "") + "---|")
     for r in rows:
         fp_cols = (f" {r['fp_med']:.2f} | **{r['fp_med'] / r['er_med']:.2f}x** |"
                    if r["fp_med"] is not None else " - | - |") if has_fp else ""
+        fp_cols += f" {r['er_min']:.2f} / {r['ort_min']:.2f}" + \
+            ((f" / {r['fp_min']:.2f} |" if r["fp_min"] is not None else " / - |") if has_fp else " |")
         lines.append(f"| {r['model']} | {r['threads']} | {r['er_med']:.2f} / {r['er_p90']:.2f} | "
                      f"{r['ort_med']:.2f} / {r['ort_p90']:.2f} | **{r['ratio']:.3f}** | "
                      f"{r['gflops']:.1f} ({r['peak']:.0f}%) | {r['ort_gflops']:.1f} | "
