@@ -75,6 +75,11 @@ static inline size_t er_qdw_block_bytes(er_qdw_layout l, size_t ks) {
  * k = (c % 16) / 4, 128-bit lane L = c / 16, element e = c % 4 sits at
  * 16 k + 4 L + e (the order the unpack of four tap rows produces). */
 static inline int er_qdw_c4_channel(int c) { return 16 * ((c % 16) / 4) + 4 * (c / 16) + c % 4; }
+/* ER_QDW_C4, a last block of at most 32 channels (lanes 0-1 only): the kernel
+ * runs it on 256-bit vectors and joins vectors k = 0, 1 and k = 2, 3 for the
+ * epilogue, so its epilogue constants sit at 8 k + 4 L + e instead (its
+ * weights and biases keep er_qdw_c4_channel's order). */
+static inline int er_qdw_c4_half_channel(int c) { return 8 * ((c % 16) / 4) + 4 * (c / 16) + c % 4; }
 
 /* Packs channels [0, channels) with ks taps: w'[t][c] from wget (tap t, row
  * 0, column c; must fit int8), biases (NULL = 0) adjusted by -zu * sum w',

@@ -56,12 +56,13 @@ void er_qdw_pack(er_qdw_layout l, int64_t channels, int64_t ks, er_qgemm_wget wg
             uint32_t adj = (bias ? (uint32_t)bias[c0 + c] : 0) - (uint32_t)zu * sum;
             memcpy(&bp[pos], &adj, sizeof adj);
             const er_qcol *q = &cols[c0 + c];
-            size_t sl = er_qslot((size_t)pos, ER_QDW_CT);
+            int qpos = l == ER_QDW_C4 && cnt <= 32 ? er_qdw_c4_half_channel((int)c) : pos;
+            size_t sl = er_qslot((size_t)qpos, ER_QDW_CT);
             mult[sl] = q->mult;
             cpos[sl] = q->cpos;
             dneg[sl] = q->dneg;
             rsh[sl] = q->rshift;
-            left[pos] = q->left;
+            left[qpos] = q->left;
         }
     }
 }
