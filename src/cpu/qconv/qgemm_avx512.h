@@ -41,7 +41,9 @@ ER_QALWAYS_INLINE __m512i er_q512_mbqm16(__m512i acc, const unsigned char *q, si
             acc, _mm512_loadu_si512((const int32_t *)((const int64_t *)q + 4 * nr) + j));
     __m512i ye = er_q512_mbqm8(acc, mult, cpos, dneg, rsh);
     __m512i yo = er_q512_mbqm8(_mm512_srli_epi64(acc, 32), mult + 8, cpos + 8, dneg + 8, rsh + 8);
-    return _mm512_mask_blend_epi32(0xaaaa, ye, _mm512_slli_epi64(yo, 32));
+    /* dwords 0, 2, 4, ... of ye and yo, interleaved */
+    const __m512i idx = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+    return _mm512_permutex2var_epi32(ye, idx, yo);
 }
 
 /* 16 columns: clamp(MBQM(acc), lo, hi) + zp as int32 lanes. */
