@@ -2,6 +2,7 @@
 #include "mapfile.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -74,4 +75,14 @@ void er_mapping_free(er_mapping *m) {
     if (m->is_mmap == 1) munmap((void *)m->data, m->size);
     else if (m->is_mmap == 2) er_aligned_free((void *)m->data);
     er_free(m);
+}
+
+void er_mapping_release(const er_mapping *m, const void *p, size_t n) {
+    if (!m || m->is_mmap != 1 || n == 0) return;
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0) return;
+    uintptr_t a = (uintptr_t)p, e = a + n;
+    uintptr_t first = (a + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t last = e & ~((uintptr_t)page - 1);
+    if (last > first) madvise((void *)first, last - first, MADV_DONTNEED);
 }

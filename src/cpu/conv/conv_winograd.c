@@ -83,32 +83,32 @@ er_status er_conv_plan_winograd(er_conv_plan *p, const float *w, const float *b)
         return er_fail(ER_ERR_SHAPE, "Winograd weights too large (%lld x %lld)", (long long)M,
                        (long long)C);
     p->w = er_aligned_alloc(total * sizeof(float));
-    float *u = er_malloc(36 * cm * sizeof(float)); /* [36][C][M] before packing */
     p->wg_bias = b ? er_aligned_alloc((size_t)M * sizeof(float)) : NULL;
-    if (!p->w || !u || (b && !p->wg_bias)) {
-        er_free(u);
-        return ER_ERR_NOMEM;
-    }
+    if (!p->w || (b && !p->wg_bias)) return ER_ERR_NOMEM;
     if (b) memcpy(p->wg_bias, b, (size_t)M * sizeof(float));
-    for (int64_t m = 0; m < M; m++)
-        for (int64_t c = 0; c < C; c++) {
+    /* Transform each 3x3 kernel to 6x6 (U = G g G^T) and store it straight
+     * into the 36 packed GEMM operands, in er_f32_gemm_pack's layout: panels
+     * of nr output channels, each nr (zero) bias slots then C rows of nr.
+     * Zero-filled first, so padding columns and bias slots stay 0. With m
+     * innermost every plane is written in order. */
+    memset(p->w, 0, total * sizeof(float));
+    const int64_t nr = p->gk->nr;
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t m = 0; m < M; m++) {
             const float *g = w + (m * C + c) * 9;
             double gg[6][3]; /* G g */
             for (int i = 0; i < 6; i++)
                 for (int j = 0; j < 3; j++)
                     gg[i][j] = k_G[i][0] * g[0 * 3 + j] + k_G[i][1] * g[1 * 3 + j] +
                                k_G[i][2] * g[2 * 3 + j];
+            size_t pos = (size_t)(m / nr) * (size_t)(nr * (C + 1)) + (size_t)nr +
+                         (size_t)c * (size_t)nr + (size_t)(m % nr);
             for (int i = 0; i < 6; i++)
                 for (int j = 0; j < 6; j++) {
                     double v = gg[i][0] * k_G[j][0] + gg[i][1] * k_G[j][1] + gg[i][2] * k_G[j][2];
-                    u[((size_t)(i * 6 + j) * (size_t)C + (size_t)c) * (size_t)M + (size_t)m] =
-                        (float)v;
+                    p->w[(size_t)(i * 6 + j) * per + pos] = (float)v;
                 }
         }
-    for (int xi = 0; xi < 36; xi++)
-        er_f32_gemm_pack(M, 1, C, p->gk->nr, u + (size_t)xi * cm, 0, M, 1, NULL,
-                         p->w + (size_t)xi * per);
-    er_free(u);
     p->w_group_floats = per;
     p->wg_tiles = T;
     p->wg_in = input_fn(p->isa);

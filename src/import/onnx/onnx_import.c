@@ -221,6 +221,9 @@ static er_status place_data(imp *im, const uint8_t *src, size_t bytes, size_t al
     if (!buf) return nomem();
     memcpy(buf, src, bytes);
     ER_TRY(er_graph_own(im->g, buf));
+    /* the file's copy of these bytes is not needed any more: keep it out of
+     * the resident set (weights would otherwise count twice) */
+    er_mapping_release(im->file, src, bytes);
     *out = buf;
     return ER_OK;
 }
