@@ -10,6 +10,10 @@
  * logical tensor is [N,C,H,W] but stored as [N,H,W,C]; the value's dims in
  * the graph are rewritten to the stored order). Per node:
  *   Conv (2-D, float32, constant weights) -> edgerun::ConvNhwc, NHWC in/out;
+ *   edgerun::QConv (2-D, constant weights and parameters) -> QConvNhwc;
+ *   edgerun::QMaxPool/QAveragePool/QGlobalAveragePool (2-D) -> Q*PoolNhwc;
+ *   edgerun::QAdd/QMul and the int8 table ops are elementwise (below), and
+ *     QConcat remaps its axis, like their float counterparts;
  *   MaxPool/AveragePool/GlobalAverage/MaxPool (2-D float32) -> *Nhwc ops;
  *   elementwise ops keep the tag of their NHWC inputs (constant operands
  *     are permuted once, plain 4-D operands converted; other operand ranks
@@ -497,12 +501,68 @@ static er_status pad_nhwc(lay *L, er_node *n, bool *ok) {
     return ER_OK;
 }
 
+/* ---- int8 (edgerun-domain) ops ----------------------------------------------- */
+
+static bool is_q8(er_dtype dt) { return dt == ER_U8 || dt == ER_I8; }
+
+/* Elementwise int8 ops whose quantization parameters are scalar inputs:
+ * they run in NHWC like their float counterparts. */
+static const char *const k_qelementwise[] = {"QAdd", "QMul", "QSigmoid", "QTanh",
+                                             "QHardSwish", "QLeakyRelu", NULL};
+
+/* An edgerun int8 op: *ok = true when it was rewritten to run in NHWC. */
+static er_status visit_int8(lay *L, er_node *n, bool *ok) {
+    er_graph *g = L->g;
+    const char *op = n->op_type;
+    int x = n->n_in ? n->in[0] : -1;
+    bool q8_4d = x >= 0 && is_4d(g, x) && is_q8(g->values[x].dtype);
+    *ok = false;
+    if (strcmp(op, "QConv") == 0 && q8_4d && n->n_in >= 8 && g->values[n->in[3]].rank == 4) {
+        for (int k = 1; k < n->n_in; k++)
+            if (n->in[k] >= 0 && !er_pass_is_const(g, n->in[k])) return ER_OK;
+        ER_TRY(convert(L, x, NHWC, &n->in[0]));
+        n->op_type = "QConvNhwc";
+        n->op = er_op_find(n->op_type, n->domain);
+        set_out_nhwc(L, n->out[0]);
+        *ok = true;
+        return ER_OK;
+    }
+    static const char *const pools[] = {"QMaxPool", "QAveragePool", "QGlobalAveragePool", NULL};
+    if (op_in(op, pools) && q8_4d && n->n_out == 1) {
+        ER_TRY(convert(L, x, NHWC, &n->in[0]));
+        n->op_type = strcmp(op, "QMaxPool") == 0       ? "QMaxPoolNhwc"
+                     : strcmp(op, "QAveragePool") == 0 ? "QAveragePoolNhwc"
+                                                       : "QGlobalAveragePoolNhwc";
+        n->op = er_op_find(n->op_type, n->domain);
+        set_out_nhwc(L, n->out[0]);
+        *ok = true;
+        return ER_OK;
+    }
+    if (op_in(op, k_qelementwise)) return elementwise(L, n, ok);
+    if (strcmp(op, "QConcat") == 0 && n->n_in >= 5 && (n->n_in - 2) % 3 == 0) {
+        for (int k = 2; k < n->n_in; k += 3)
+            if (n->in[k] < 0 || L->tag[n->in[k]] != NHWC) return ER_OK;
+        int64_t axis = er_attr_int(n, "axis", 1);
+        if (axis < -4 || axis > 3) return ER_OK;
+        ER_TRY(er_node_set_attr_int(g, n, "axis", remap_axis(axis)));
+        set_out_nhwc(L, n->out[0]);
+        *ok = true;
+    }
+    return ER_OK;
+}
+
 static er_status visit(lay *L, er_node *n) {
     er_graph *g = L->g;
     const char *op = n->op_type;
     bool dflt = n->domain[0] == '\0';
     int x = n->n_in ? n->in[0] : -1;
     bool f32_4d = x >= 0 && is_4d(g, x) && g->values[x].dtype == ER_F32;
+
+    if (strcmp(n->domain, "edgerun") == 0) {
+        bool ok;
+        ER_TRY(visit_int8(L, n, &ok));
+        if (ok) return emit(L, n);
+    }
 
     if (dflt && strcmp(op, "Conv") == 0 && f32_4d && n->n_in >= 2 &&
         er_pass_is_const(g, n->in[1]) && g->values[n->in[1]].rank == 4 &&
@@ -606,8 +666,9 @@ er_status er_pass_layout_nhwc(er_graph *g) {
     bool any = false;
     for (int i = 0; i < g->n_nodes && !any; i++) {
         const er_node *n = &g->nodes[i];
-        any = n->op_type && !n->domain[0] && strcmp(n->op_type, "Conv") == 0 && n->in[0] >= 0 &&
-              g->values[n->in[0]].rank == 4;
+        any = n->op_type && n->n_in > 0 && n->in[0] >= 0 && g->values[n->in[0]].rank == 4 &&
+              ((!n->domain[0] && strcmp(n->op_type, "Conv") == 0) ||
+               (strcmp(n->domain, "edgerun") == 0 && strcmp(n->op_type, "QConv") == 0));
     }
     if (!any) return ER_OK;
     lay L;

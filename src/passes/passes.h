@@ -14,6 +14,10 @@
 #include "edgerun.h"
 #include "ir/graph.h"
 
+/* Passes that run on the session's clone before shape inference and
+ * constant folding (QDQ folding, which needs the DequantizeLinear nodes of
+ * constant weights intact). */
+er_status er_optimize_pre_fold(er_graph *g, const er_options *opts);
 /* Runs the pipeline below in order. */
 er_status er_optimize(er_graph *g, const er_options *opts);
 
@@ -27,6 +31,12 @@ er_status er_pass_fuse_batchnorm(er_graph *g);
 er_status er_pass_layout_nhwc(er_graph *g);
 /* Zero Pad in front of ConvNhwc into the conv's pads (fuse_pad.c). */
 er_status er_pass_fuse_pad(er_graph *g);
+/* int8 activations between edgerun int8 ops become uint8 with zero points
+ * moved by 128: the same function, without flipping copies (qretype_u8.c). */
+er_status er_pass_qretype_u8(er_graph *g);
+/* A residual QAdd joins the int8 convolution producing one of its operands
+ * (fuse_qresidual.c). */
+er_status er_pass_fuse_qresidual(er_graph *g);
 /* Gemm/MatMul with constant weights to edgerun::Dense (fuse_gemm.c). */
 er_status er_pass_fuse_gemm(er_graph *g);
 /* Residual Add and activations into ConvNhwc epilogues (fuse_activation.c). */

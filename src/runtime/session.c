@@ -424,6 +424,7 @@ static er_status build_graph(er_session *s) {
     ER_TRY(er_graph_clone(s->model->graph, &g));
     s->own_graph = g;
     s->g = g;
+    ER_TRY(er_optimize_pre_fold(g, &s->opts));
     ER_TRY(alloc_graph_state(s));
     bind_constants(s);
     bind_inputs(s, NULL);
