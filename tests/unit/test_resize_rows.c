@@ -54,7 +54,7 @@ TEST(resize_f32_rows_match_general_path) {
     int64_t xd[4] = {2, 5, 7, 6};
     float x[2 * 5 * 7 * 6];
     unsigned seed = 3;
-    for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = (float)rand_r(&seed) / RAND_MAX;
+    for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = (float)((double)rand_r(&seed) / RAND_MAX);
     float scales[4] = {1, 1.6f, 0.8f, 1};
     float roi[8] = {0, 0.1f, 0.2f, 0, 1, 0.9f, 1.1f, 1};
     for (int mi = 0; mi < 2; mi++)
