@@ -8,7 +8,7 @@ profile=${1:-run}
 pkgs="cmake make gcc libc6-dev zlib1g-dev dataset-fashion-mnist"
 if [ "$profile" = test ]; then
   pkgs="$pkgs clang libclang-rt-14-dev python3 python3-numpy python3-onnx python3-torch \
-python3-torchvision"
+python3-torchvision python3-skimage libpng-dev libjpeg-dev"
   # node/npm may come from outside Debian (e.g. NodeSource): only install when absent
   command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
   command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"

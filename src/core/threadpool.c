@@ -1,4 +1,22 @@
-/* threadpool.c - pthreads pool: generation counter + spin-then-sleep. */
+/* threadpool.c - pthreads pool: fixed chunks that any thread may claim.
+ *
+ * A job [0, n) is cut into `chunks` contiguous ranges, always the same for a
+ * given n and thread count, so results never depend on timing. Which thread
+ * runs a chunk is not fixed: the caller and the workers claim chunks from a
+ * counter. When the OS has not scheduled a worker (more runnable threads
+ * than cores), the caller simply runs that worker's chunk itself instead of
+ * spinning until the worker gets a core.
+ *
+ * The claim word holds (job generation << 32 | chunk count << 16 | next
+ * chunk). A worker loads it (acquire: the job's fields, written before it,
+ * are then visible), reads the fields, and claims with a compare-and-swap
+ * that expects the same generation and an unclaimed chunk. If that succeeds
+ * the job is still open, and since the caller rewrites the fields only after
+ * every chunk of a job has finished, the fields it read were that job's. A
+ * late worker holding another job's fields fails the swap. (The fields are
+ * relaxed atomics: read while possibly being rewritten, used only when the
+ * swap proves they were current.) Workers spin briefly after a job, then sleep on a condition
+ * variable. */
 #include "threadpool.h"
 
 #include <pthread.h>
@@ -10,20 +28,32 @@
 
 #define SPIN_ITERS 20000
 
+/* Tells the core we are spinning (frees resources for the sibling
+ * hyperthread and saves power); a no-op where there is no such hint. */
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
 struct er_threadpool {
     int n;                 /* threads including the caller */
     pthread_t *threads;
     pthread_mutex_t mu;
     pthread_cond_t wake;
-    atomic_uint generation;
-    atomic_int pending;    /* workers still busy with the current job */
+    atomic_uint generation;   /* bumped once per job */
+    atomic_ullong claim;      /* generation << 32 | chunks << 16 | next unclaimed chunk */
+    atomic_int done;          /* chunks finished in the current job */
     atomic_int stop;
-    /* current job */
-    er_task_fn fn;
-    void *arg;
-    int64_t n_items;
-    int chunks;
+    /* current job: written by the caller before the claim word */
+    _Atomic(er_task_fn) fn;
+    _Atomic(void *) arg;
+    atomic_llong n_items;
 };
+
+#define MAX_CHUNKS 0xffff
 
 typedef struct { er_threadpool *p; int tid; } worker_arg;
 
@@ -33,20 +63,40 @@ static void chunk_range(int64_t n, int chunks, int c, int64_t *b, int64_t *e) {
     *e = *b + base + (c < rem ? 1 : 0);
 }
 
+/* Claims and runs chunks of job `gen` until none is left. */
+static void run_chunks(er_threadpool *p, unsigned gen, int tid) {
+    for (;;) {
+        unsigned long long v = atomic_load_explicit(&p->claim, memory_order_acquire);
+        unsigned chunks = (unsigned)(v >> 16) & MAX_CHUNKS, next = (unsigned)v & MAX_CHUNKS;
+        if ((unsigned)(v >> 32) != gen || next >= chunks) return;
+        er_task_fn fn = atomic_load_explicit(&p->fn, memory_order_relaxed);
+        void *arg = atomic_load_explicit(&p->arg, memory_order_relaxed);
+        int64_t n = atomic_load_explicit(&p->n_items, memory_order_relaxed);
+        if (!atomic_compare_exchange_weak_explicit(&p->claim, &v, v + 1, memory_order_acq_rel,
+                                                   memory_order_acquire))
+            continue;
+        int64_t b, e;
+        chunk_range(n, (int)chunks, (int)next, &b, &e);
+        if (b < e) fn(arg, b, e, tid);
+        atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+    }
+}
+
 static void *worker(void *a) {
     worker_arg wa = *(worker_arg *)a;
     er_free(a);
     er_threadpool *p = wa.p;
     /* Jobs are counted from generation 0 (the pool is calloc'd and no job can
      * be posted before er_threadpool_create returns). Reading the counter
-     * here instead would race with a job posted before this thread starts:
-     * the worker would skip it and er_parallel_for would wait forever. */
+     * here instead would race with a job posted before this thread starts. */
     unsigned seen = 0;
     for (;;) {
         int spins = 0;
         while (atomic_load_explicit(&p->generation, memory_order_acquire) == seen &&
-               !atomic_load(&p->stop) && spins < SPIN_ITERS)
+               !atomic_load(&p->stop) && spins < SPIN_ITERS) {
+            cpu_relax();
             spins++;
+        }
         if (atomic_load_explicit(&p->generation, memory_order_acquire) == seen &&
             !atomic_load(&p->stop)) {
             pthread_mutex_lock(&p->mu);
@@ -55,13 +105,8 @@ static void *worker(void *a) {
             pthread_mutex_unlock(&p->mu);
         }
         if (atomic_load(&p->stop)) return NULL;
-        seen = atomic_load(&p->generation);
-        if (wa.tid < p->chunks) {
-            int64_t b, e;
-            chunk_range(p->n_items, p->chunks, wa.tid, &b, &e);
-            if (b < e) p->fn(p->arg, b, e, wa.tid);
-        }
-        atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
+        seen = atomic_load_explicit(&p->generation, memory_order_acquire);
+        run_chunks(p, seen, wa.tid);
     }
 }
 
@@ -118,24 +163,28 @@ void er_parallel_for(er_threadpool *p, int64_t n, int64_t grain, er_task_fn fn, 
     if (grain < 1) grain = 1;
     int chunks = p ? p->n : 1;
     if (n / grain < chunks) chunks = (int)(n / grain > 0 ? n / grain : 1);
+    if (chunks > MAX_CHUNKS) chunks = MAX_CHUNKS;
     if (!p || chunks <= 1) {
         fn(arg, 0, n, 0);
         return;
     }
-    p->fn = fn;
-    p->arg = arg;
-    p->n_items = n;
-    p->chunks = chunks;
-    atomic_store(&p->pending, p->n - 1);
+    /* the previous job is complete (we waited for it), so no worker can be
+     * running a chunk: publish the new job, then its claim counter, then
+     * wake everyone */
+    unsigned gen = atomic_load_explicit(&p->generation, memory_order_relaxed) + 1;
+    atomic_store_explicit(&p->fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&p->arg, arg, memory_order_relaxed);
+    atomic_store_explicit(&p->n_items, n, memory_order_relaxed);
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->claim, (unsigned long long)gen << 32 | (unsigned long long)chunks << 16,
+                          memory_order_release);
     pthread_mutex_lock(&p->mu);
-    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+    atomic_store_explicit(&p->generation, gen, memory_order_release);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
-    int64_t b, e;
-    chunk_range(n, chunks, 0, &b, &e);
-    fn(arg, b, e, 0);
-    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) {
-    }
+    run_chunks(p, gen, 0);
+    /* chunks claimed by workers may still be running */
+    while (atomic_load_explicit(&p->done, memory_order_acquire) < chunks) cpu_relax();
 }
 
 int er_cpu_count(void) {

@@ -387,8 +387,10 @@ nomem:
 
 er_status er_graph_new_value(er_graph *g, const char *hint, int *id) {
     char name[256];
+    /* the hint is cut so the "#k" suffix always fits: a name the loop can
+     * never make unique would spin forever (TFLite names reach ~400 bytes) */
     for (unsigned k = (unsigned)g->n_values;; k++) {
-        snprintf(name, sizeof name, "%s#%u", hint, k);
+        snprintf(name, sizeof name, "%.200s#%u", hint, k);
         if (er_graph_find(g, name) < 0) break;
     }
     return er_graph_value(g, name, id);

@@ -18,10 +18,15 @@
  * row ([M], or [..., M, 1] broadcasting over batch dims), those of B per
  * tensor or per column ([N] or [..., 1, N]), as the ONNX spec allows; y is
  * per tensor. The edgerun ops take A per tensor and B per tensor or per
- * column [N] (the TFLite scheme: per-channel weights). */
+ * column [N] (the TFLite scheme: per-channel weights). With constant weights
+ * and parameters QMatMul and QGemm take the int8 GEMM kernels of cpu/qconv
+ * (prepare_fast below), with identical results. */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/checked_math.h"
+#include "cpu/qconv/qconv.h"
+#include "cpu/qconv/qgemm.h"
 #include "int_accum.h"
 #include "op.h"
 #include "quant_util.h"
@@ -282,15 +287,6 @@ static er_status scratch_layout(const mm_geom *g, mm_scratch *s) {
     return ER_OK;
 }
 
-static er_status prepare_family(er_op_ctx *c, mm_kind k) {
-    mm_geom g;
-    ER_TRY(geometry(c, k, &g));
-    mm_scratch s = {0};
-    ER_TRY(scratch_layout(&g, &s));
-    c->scratch_bytes = s.total;
-    return ER_OK;
-}
-
 static int32_t side_i32(const side_param *p, const int64_t *bidx, int brank, int64_t r) {
     return p->t ? (int32_t)er_load_i64(p->t->data, p->t->dtype,
                                        (size_t)side_index(p, bidx, brank, r)) : 0;
@@ -299,6 +295,93 @@ static int32_t side_i32(const side_param *p, const int64_t *bidx, int brank, int
 static float side_f32(const side_param *p, const int64_t *bidx, int brank, int64_t r) {
     return (float)er_load_f64(p->t->data, p->t->dtype, (size_t)side_index(p, bidx, brank, r));
 }
+
+/* ---- fast path: constant weights ---------------------------------------------- *
+ * QMatMul / QGemm with a constant 2-D B, constant parameters, A untransposed and
+ * a bias that is per column ([N] or [1, N]) run as a 1x1 int8 convolution on
+ * the rows of A (cpu/qconv: packed weights, the int8 GEMM microkernels), which
+ * computes the same sums and the same fixed-point epilogue, so the same bytes. */
+
+static bool is_const(const er_op_ctx *c, int i) {
+    return i >= c->n_in || !c->in[i] || c->in[i]->data != NULL;
+}
+
+static er_status run_fast(er_op_ctx *c) {
+    er_qconv_run(c->state, c->in[0]->data, c->out[0]->data, c->scratch, c->pool);
+    return ER_OK;
+}
+
+static void release_fast(void *state) { er_qconv_plan_free(state); }
+
+/* Sets c->state / c->kernel when the fast path applies; leaves them unset
+ * otherwise (the reference runs). */
+static er_status prepare_fast(er_op_ctx *c, mm_kind k, const mm_geom *g) {
+    const er_tensor *a = c->in[0], *b = c->in[3];
+    for (int i = 1; i < c->n_in; i++)
+        if (!is_const(c, i)) return ER_OK;
+    if (b->rank != 2 || g->trans_a || g->a_zp.rstride || g->a_s.rstride ||
+        (k == K_QMATMUL && g->batch_rank > 0 && !g->fold_batch))
+        return ER_OK;
+    const er_tensor *bias = c->n_in > 8 ? c->in[8] : NULL;
+    if (bias && k == K_QGEMM && !(bias->rank == 1 || (bias->rank == 2 && bias->dims[0] == 1)))
+        return ER_OK;
+    if (bias && (int64_t)er_tensor_numel(bias) != g->N) return ER_OK;
+    int64_t rows = g->fold_batch ? g->M * g->n_batch : g->M, N = g->N, K = g->K;
+    if (rows <= 0 || N <= 0 || K <= 0) return ER_OK;
+    er_qconv_desc d;
+    memset(&d, 0, sizeof d);
+    d.N = 1;
+    d.H = d.OH = rows;
+    d.W = d.OW = 1;
+    d.C = K;
+    d.M = N;
+    d.KH = d.KW = d.stride_h = d.stride_w = d.dil_h = d.dil_w = d.group = 1;
+    d.x_dtype = a->dtype;
+    d.w_dtype = b->dtype;
+    d.y_dtype = c->out[0]->dtype;
+    float a_s, y_s;
+    ER_TRY(er_qparam_read1(c, "a", 1, 2, &a_s, &d.x_zp));
+    ER_TRY(er_qparam_read1(c, "y", 6, 7, &y_s, &d.y_zp));
+    ER_TRY(er_qactivation(c, d.y_dtype, &d.y_min, &d.y_max));
+    size_t bytes = (size_t)N * (size_t)K;
+    uint8_t *w = er_malloc(bytes);
+    int32_t *zp = er_malloc(sizeof(int32_t) * (size_t)N);
+    er_qmul *mul = er_malloc(sizeof(er_qmul) * (size_t)N);
+    er_status st = ER_OK;
+    if (!w || !zp || !mul) st = er_fail(ER_ERR_NOMEM, "out of memory preparing an int8 product");
+    for (int64_t j = 0; st == ER_OK && j < N; j++) {
+        /* the weights as [N][K] (a 1x1 convolution's [M][C]) */
+        for (int64_t kk = 0; kk < K; kk++)
+            w[j * K + kk] = ((const uint8_t *)b->data)[g->trans_b ? j * K + kk : kk * N + j];
+        zp[j] = side_i32(&g->b_zp, NULL, 0, j);
+        mul[j] = er_quantize_multiplier((double)a_s * (double)side_f32(&g->b_s, NULL, 0, j) /
+                                        (double)y_s);
+    }
+    er_qconv_plan *plan = NULL;
+    if (st == ER_OK)
+        st = er_qconv_plan_create(&d, w, zp, bias ? bias->data : NULL, mul, (er_isa)c->isa,
+                                  er_qfeatures_for((er_isa)c->isa), er_threadpool_size(c->pool),
+                                  &plan);
+    er_free(w);
+    er_free(zp);
+    er_free(mul);
+    ER_TRY(st);
+    c->state = plan;
+    c->kernel = run_fast;
+    c->scratch_bytes = er_qconv_scratch_bytes(plan);
+    return ER_OK;
+}
+
+static er_status prepare_family(er_op_ctx *c, mm_kind k) {
+    mm_geom g;
+    ER_TRY(geometry(c, k, &g));
+    mm_scratch s = {0};
+    ER_TRY(scratch_layout(&g, &s));
+    c->scratch_bytes = s.total;
+    if (k == K_QMATMUL || k == K_QGEMM) ER_TRY(prepare_fast(c, k, &g));
+    return ER_OK;
+}
+
 
 static er_status run_family(er_op_ctx *c, mm_kind k) {
     mm_inputs in = inputs_of(k);
@@ -422,7 +505,7 @@ const er_op_def er_op_qlinear_matmul = {.name = "QLinearMatMul", .min_opset = 10
                                         .macs = macs_ql};
 const er_op_def er_op_qmatmul = {.name = "QMatMul", .domain = "edgerun", .min_opset = 1,
                                  .shape = shape_qm, .prepare = prepare_qm, .run = run_qm,
-                                 .macs = macs_qm};
+                                 .release = release_fast, .macs = macs_qm};
 const er_op_def er_op_qgemm = {.name = "QGemm", .domain = "edgerun", .min_opset = 1,
                                .shape = shape_qg, .prepare = prepare_qg, .run = run_qg,
-                               .macs = macs_qg};
+                               .release = release_fast, .macs = macs_qg};

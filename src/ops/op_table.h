@@ -101,16 +101,20 @@ ER_OP(pow)   /* binary.c */
 ER_OP(prelu)
 ER_OP(qadd) /* qbinary.c, domain edgerun */
 ER_OP(qaverage_pool) /* qpool.c, domain edgerun */
+ER_OP(qaverage_pool_nhwc) /* qpool_nhwc.c, domain edgerun */
 ER_OP(qconcat) /* domain edgerun */
 ER_OP(qconv) /* conv_integer.c, domain edgerun */
+ER_OP(qconv_nhwc) /* qconv_nhwc.c, domain edgerun */
 ER_OP(qgemm) /* matmul_integer.c, domain edgerun */
 ER_OP(qglobal_average_pool) /* qpool.c, domain edgerun */
+ER_OP(qglobal_average_pool_nhwc) /* qpool_nhwc.c, domain edgerun */
 ER_OP(qhard_swish) /* qunary.c, domain edgerun */
 ER_OP(qleaky_relu) /* qunary.c, domain edgerun */
 ER_OP(qlinear_conv) /* conv_integer.c */
 ER_OP(qlinear_matmul) /* matmul_integer.c */
 ER_OP(qmatmul) /* matmul_integer.c, domain edgerun */
 ER_OP(qmax_pool) /* qpool.c, domain edgerun */
+ER_OP(qmax_pool_nhwc) /* qpool_nhwc.c, domain edgerun */
 ER_OP(qmul) /* qbinary.c, domain edgerun */
 ER_OP(qresize) /* domain edgerun */
 ER_OP(qsigmoid) /* qunary.c, domain edgerun */

@@ -17,8 +17,14 @@
  *   y  = clamp(mbqm((a - a_zp) * (b - b_zp) * 2^15,
  *                   er_prescale_multiplier(a_scale * b_scale / y_scale, 15))
  *              + y_zp, min, max)
- * |a - a_zp| <= 255, so (a - a_zp) * 2^20 < 2^28 and sa + sb cannot overflow. */
+ * |a - a_zp| <= 255, so (a - a_zp) * 2^20 < 2^28 and sa + sb cannot overflow.
+ * Operands of the output's shape take the vectorized kernels of
+ * cpu/qconv/qvbinary.h (same arithmetic, same bytes). */
+#include <string.h>
+
 #include "broadcast.h"
+#include "core/threadpool.h"
+#include "cpu/qconv/qvbinary.h"
 #include "op.h"
 #include "quant_util.h"
 
@@ -73,6 +79,46 @@ static void row_qbin(void *y, const void *const *x, const int64_t *stride, int64
     }
 }
 
+/* Same-shape operands: the vectorized kernels of cpu/qconv/qvbinary.h (the
+ * same arithmetic on the uint8 views of the operands), split over threads. */
+typedef struct {
+    const er_qvbin_ukernel *u;
+    er_qvbin_params q;
+    const uint8_t *a, *b;
+    uint8_t *y;
+    int64_t n;
+} qbin_fast;
+
+#define QBIN_CHUNK 4096
+
+static void fast_task(void *arg, int64_t begin, int64_t end, int tid) {
+    (void)tid;
+    const qbin_fast *f = arg;
+    int64_t lo = begin * QBIN_CHUNK, hi = end * QBIN_CHUNK < f->n ? end * QBIN_CHUNK : f->n;
+    f->u->fn((size_t)(hi - lo), f->a + lo, f->b + lo, f->y + lo, &f->q);
+}
+
+static void run_fast(er_op_ctx *c, const qbin_params *p) {
+    qbin_fast f;
+    memset(&f, 0, sizeof f);
+    f.u = er_qvbin_pick((er_isa)c->isa, p->kind == Q_MUL);
+    f.q.a_xor = p->a_dt == ER_I8 ? 0x80u : 0u;
+    f.q.b_xor = p->b_dt == ER_I8 ? 0x80u : 0u;
+    f.q.a_zu = p->a_zp + (p->a_dt == ER_I8 ? 128 : 0);
+    f.q.b_zu = p->b_zp + (p->b_dt == ER_I8 ? 128 : 0);
+    f.q.ma = er_qcol_make(p->ma.mult, p->ma.shift);
+    f.q.mb = er_qcol_make(p->mb.mult, p->mb.shift);
+    f.q.my = er_qcol_make(p->my.mult, p->my.shift);
+    f.q.zp = p->y_zp;
+    f.q.lo = p->lo - p->y_zp;
+    f.q.hi = p->hi - p->y_zp;
+    f.a = c->in[0]->data;
+    f.b = c->in[3]->data;
+    f.y = c->out[0]->data;
+    f.n = (int64_t)er_tensor_numel(c->out[0]);
+    er_parallel_for(c->pool, (f.n + QBIN_CHUNK - 1) / QBIN_CHUNK, 4, fast_task, &f);
+}
+
 static er_status run_qbin(er_op_ctx *c, qbin_kind kind) {
     qbin_params p = {kind, c->in[0]->dtype, c->in[3]->dtype, c->out[0]->dtype, 0, 0, 0, 0, 0,
                      {0, 0}, {0, 0}, {0, 0}};
@@ -91,6 +137,12 @@ static er_status run_qbin(er_op_ctx *c, qbin_kind kind) {
         p.my = er_prescale_multiplier((double)as * (double)bs / (double)ys, QMUL_PRE_SHIFT);
     }
     const er_tensor *ab[2] = {c->in[0], c->in[3]};
+    const er_tensor *y = c->out[0];
+    if (er_shape_equal(ab[0]->rank, ab[0]->dims, y->rank, y->dims) &&
+        er_shape_equal(ab[1]->rank, ab[1]->dims, y->rank, y->dims)) {
+        run_fast(c, &p);
+        return ER_OK;
+    }
     er_broadcast_rows(c->out[0], 2, ab, row_qbin, &p);
     return ER_OK;
 }

@@ -20,6 +20,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cpu/qconv/qvcvt.h"
 #include "op.h"
 
 static bool quant_dtype(er_dtype dt) {
@@ -121,15 +122,11 @@ static er_status run_quantize(er_op_ctx *c) {
             double scale = er_load_f64(s->data, s->dtype, (size_t)a);
             double zp = z ? (double)er_load_i64(z->data, z->dtype, (size_t)a) : 0;
             size_t base = (size_t)((o * n + a) * inner);
-            if (x->dtype == ER_F32 && y->dtype == ER_U8 && single) {
-                const float *xp = (const float *)x->data + base;
-                uint8_t *yp = (uint8_t *)y->data + base;
-                float fs = (float)scale;
-                for (int64_t i = 0; i < inner; i++) {
-                    float q = rintf(xp[i] / fs);
-                    double v = (q == q ? (double)q : 0) + zp;
-                    yp[i] = (uint8_t)(v >= 255 ? 255 : v >= 0 ? v : 0);
-                }
+            if (x->dtype == ER_F32 && (y->dtype == ER_U8 || y->dtype == ER_I8) && single) {
+                /* the vectorized kernels of cpu/qconv/qvcvt.h: same arithmetic */
+                er_qvcvt_params q = {(float)scale, (int32_t)zp, (int32_t)lo, (int32_t)hi};
+                er_qvcvt_pick((er_isa)c->isa)((size_t)inner, (const float *)x->data + base,
+                                              (uint8_t *)y->data + base, &q);
                 continue;
             }
             for (int64_t i = 0; i < inner; i++) {

@@ -391,6 +391,84 @@ static void build_axis(const rz_geom *g, int a, double roi_start, double roi_end
     }
 }
 
+/* True when the innermost axis is not resized (NHWC images: C). */
+static bool last_axis_identity(const rz_geom *g, const axis_table *t) {
+    int a = g->rank - 1;
+    if (!g->active[a]) return true;
+    if (g->in[a] != g->out[a]) return false;
+    for (int64_t i = 0; i < g->out[a]; i++) {
+        if (t->count[i] < 1) return false;
+        for (int64_t k = 0; k < t->count[i]; k++) {
+            int64_t idx = t->idx[i * g->taps[a] + k];
+            double w = t->w[i * g->taps[a] + k];
+            if (!(idx == i ? w == 1.0 : w == 0.0)) return false;
+        }
+    }
+    return true;
+}
+
+/* float32 linear/cubic resize whose innermost axis is untouched (NHWC
+ * images): every output row of that axis blends whole input rows with the
+ * same weights, so the inner loop is a contiguous, vectorizable
+ * multiply-add over C. Weights are the same per-axis products as the
+ * general loop; sums are in float (the general path uses double: results
+ * differ by float rounding only). */
+static void resize_rows_f32(const rz_geom *g, const axis_table *tab, const int64_t *xs,
+                            const float *x, float *y) {
+    int r = g->rank;
+    int64_t C = g->out[r - 1];
+    int64_t rows = (int64_t)(er_shape_count(r - 1, g->out));
+    int64_t o[ER_MAX_RANK] = {0};
+    for (int64_t row = 0; row < rows; row++, y += C) {
+        int64_t cnt[ER_MAX_RANK];
+        const int64_t *ix[ER_MAX_RANK];
+        const double *wx[ER_MAX_RANK];
+        static const double one = 1.0;
+        bool extrapolate = false;
+        for (int a = 0; a < r - 1; a++) {
+            if (!g->active[a]) {
+                cnt[a] = 1;
+                ix[a] = &o[a];
+                wx[a] = &one;
+                continue;
+            }
+            cnt[a] = tab[a].count[o[a]];
+            ix[a] = tab[a].idx + o[a] * g->taps[a];
+            wx[a] = tab[a].w + o[a] * g->taps[a];
+            if (cnt[a] < 0) extrapolate = true;
+        }
+        if (extrapolate) {
+            for (int64_t ch = 0; ch < C; ch++) y[ch] = (float)g->extrapolation;
+        } else {
+            for (int64_t ch = 0; ch < C; ch++) y[ch] = 0.0f;
+            int64_t t[ER_MAX_RANK] = {0};
+            for (;;) {
+                int64_t off = 0;
+                double w = 1;
+                for (int a = 0; a < r - 1; a++) {
+                    off += ix[a][t[a]] * xs[a];
+                    w *= wx[a][t[a]];
+                }
+                if (w != 0.0) {
+                    const float *xr = x + off;
+                    float wf = (float)w;
+                    for (int64_t ch = 0; ch < C; ch++) y[ch] += wf * xr[ch];
+                }
+                int a = r - 2;
+                for (; a >= 0; a--) {
+                    if (++t[a] < cnt[a]) break;
+                    t[a] = 0;
+                }
+                if (a < 0) break;
+            }
+        }
+        for (int a = r - 2; a >= 0; a--) {
+            if (++o[a] < g->out[a]) break;
+            o[a] = 0;
+        }
+    }
+}
+
 static er_status run_common(er_op_ctx *c, bool upsample) {
     rz_geom g;
     ER_TRY(geometry(c, upsample, &g));
@@ -426,6 +504,10 @@ static er_status run_common(er_op_ctx *c, bool upsample) {
     int64_t xs[ER_MAX_RANK];
     xs[r - 1] = 1;
     for (int a = r - 2; a >= 0; a--) xs[a] = xs[a + 1] * g.in[a + 1];
+    if (dt == ER_F32 && g.mode != M_NEAREST && r >= 2 && last_axis_identity(&g, &tab[r - 1])) {
+        resize_rows_f32(&g, tab, xs, x->data, y->data);
+        return ER_OK;
+    }
     int64_t o[ER_MAX_RANK] = {0};
     size_t total = er_tensor_numel(y);
     static const double one = 1.0;

@@ -10,11 +10,19 @@
  * logical tensor is [N,C,H,W] but stored as [N,H,W,C]; the value's dims in
  * the graph are rewritten to the stored order). Per node:
  *   Conv (2-D, float32, constant weights) -> edgerun::ConvNhwc, NHWC in/out;
+ *   edgerun::QConv (2-D, constant weights and parameters) -> QConvNhwc;
+ *   edgerun::QMaxPool/QAveragePool/QGlobalAveragePool (2-D) -> Q*PoolNhwc;
+ *   edgerun::QAdd/QMul and the int8 table ops are elementwise (below), and
+ *     QConcat remaps its axis, like their float counterparts;
  *   MaxPool/AveragePool/GlobalAverage/MaxPool (2-D float32) -> *Nhwc ops;
  *   elementwise ops keep the tag of their NHWC inputs (constant operands
  *     are permuted once, plain 4-D operands converted; other operand ranks
  *     force PLAIN);
  *   Concat/Split along an axis keep NHWC with the axis remapped;
+ *   Pad keeps NHWC with its amounts permuted (fuse_pad.c then folds zero
+ *     padding in front of a conv into the conv);
+ *   Resize with constant per-axis roi/scales/sizes keeps NHWC with them
+ *     permuted;
  *   Transpose NCHW<->NHWC whose input already has the wanted storage order
  *     becomes a free Reinterpret (this is how TFLite graphs, which wrap
  *     every conv in such transposes, lose them);
@@ -398,12 +406,163 @@ static er_status channel_shuffle(lay *L, er_node *r1, int r1_index, bool *ok) {
     return ER_OK;
 }
 
+/* A float/int constant of 4 values (Resize's scales or sizes) or 8 values
+ * (roi: 4 starts then 4 ends) in logical NCHW order, returned permuted to
+ * NHWC order. */
+static er_status permute_vec4(lay *L, int v, int *out) {
+    er_graph *g = L->g;
+    const er_value *x = &g->values[v];
+    size_t n = er_shape_count(x->rank, x->dims), es = er_dtype_size(x->dtype);
+    if (x->rank != 1 || (n != 4 && n != 8) || !es)
+        return er_fail(ER_ERR_INTERNAL, "layout: not a per-axis vector");
+    int nv;
+    ER_TRY(er_graph_new_value(g, g->values[v].name, &nv));
+    ER_TRY(grow_values(L));
+    int64_t dims[1] = {(int64_t)n};
+    unsigned char *dst;
+    ER_TRY(er_graph_set_const(g, nv, g->values[v].dtype, 1, dims, (void **)&dst));
+    const unsigned char *src = g->values[v].data;
+    static const int from[4] = {0, 2, 3, 1}; /* stored axis k reads logical axis from[k] */
+    for (size_t half = 0; half < n / 4; half++)
+        for (int k = 0; k < 4; k++)
+            memcpy(dst + (half * 4 + (size_t)k) * es, src + (half * 4 + (size_t)from[k]) * es, es);
+    *out = nv;
+    return ER_OK;
+}
+
+/* Resize (opset >= 11) of an NHWC value with constant roi/scales/sizes:
+ * the same resize on the stored tensor, with the per-axis inputs permuted
+ * (or, with Resize-18 `axes`, the axes remapped). The kernel then interpolates over H and W with
+ * C contiguous. */
+static er_status resize_nhwc(lay *L, er_node *n, bool *ok) {
+    er_graph *g = L->g;
+    *ok = false;
+    if (n->opset < 11 || n->n_out != 1) return ER_OK;
+    const int64_t *axes;
+    int na = er_attr_ints(n, "axes", &axes);
+    if (na >= 0) { /* Resize-18 axes: remap them; the per-axis inputs follow axes' order */
+        if (na > 4) return ER_OK;
+        for (int k = 1; k < n->n_in; k++)
+            if (n->in[k] >= 0 && !er_pass_is_const(g, n->in[k])) return ER_OK;
+        int64_t mapped[4];
+        for (int i = 0; i < na; i++) {
+            int64_t a = axes[i] < 0 ? axes[i] + 4 : axes[i];
+            if (a < 0 || a > 3) return ER_OK;
+            mapped[i] = remap_axis(a);
+        }
+        ER_TRY(er_node_set_attr_ints(g, n, "axes", na, mapped));
+        set_out_nhwc(L, n->out[0]);
+        *ok = true;
+        return ER_OK;
+    }
+    for (int k = 1; k < n->n_in; k++) {
+        int v = n->in[k];
+        if (v < 0) continue;
+        if (!er_pass_is_const(g, v)) return ER_OK;
+        size_t cnt = er_shape_count(g->values[v].rank, g->values[v].dims);
+        if (cnt == 0) continue; /* empty roi/scales placeholder */
+        if (g->values[v].rank != 1 || (cnt != 4 && !(k == 1 && cnt == 8))) return ER_OK;
+    }
+    for (int k = 1; k < n->n_in; k++) {
+        int v = n->in[k];
+        if (v < 0 || er_shape_count(g->values[v].rank, g->values[v].dims) == 0) continue;
+        ER_TRY(permute_vec4(L, v, &n->in[k]));
+    }
+    set_out_nhwc(L, n->out[0]);
+    *ok = true;
+    return ER_OK;
+}
+
+/* Pad of an NHWC value: the 8 amounts (begins, ends) permuted to stored
+ * order; any mode works unchanged on the stored tensor. */
+static er_status pad_nhwc(lay *L, er_node *n, bool *ok) {
+    er_graph *g = L->g;
+    *ok = false;
+    static const int from[4] = {0, 2, 3, 1};
+    int64_t src[8], dst[8];
+    if (n->opset < 11) {
+        const int64_t *v;
+        const char *name = n->opset < 2 ? "paddings" : "pads";
+        if (er_attr_ints(n, name, &v) != 8) return ER_OK;
+        memcpy(src, v, sizeof src);
+        for (int h = 0; h < 2; h++)
+            for (int k = 0; k < 4; k++) dst[h * 4 + k] = src[h * 4 + from[k]];
+        ER_TRY(er_node_set_attr_ints(g, n, name, 8, dst));
+    } else {
+        if (n->n_in < 2 || (n->n_in > 3 && n->in[3] >= 0)) return ER_OK; /* axes */
+        int na;
+        if (!const_ints(g, n->in[1], src, &na) || na != 8) return ER_OK;
+        for (int h = 0; h < 2; h++)
+            for (int k = 0; k < 4; k++) dst[h * 4 + k] = src[h * 4 + from[k]];
+        ER_TRY(int_const(L, "pads_nhwc", 8, dst, &n->in[1]));
+    }
+    set_out_nhwc(L, n->out[0]);
+    *ok = true;
+    return ER_OK;
+}
+
+/* ---- int8 (edgerun-domain) ops ----------------------------------------------- */
+
+static bool is_q8(er_dtype dt) { return dt == ER_U8 || dt == ER_I8; }
+
+/* Elementwise int8 ops whose quantization parameters are scalar inputs:
+ * they run in NHWC like their float counterparts. */
+static const char *const k_qelementwise[] = {"QAdd", "QMul", "QSigmoid", "QTanh",
+                                             "QHardSwish", "QLeakyRelu", NULL};
+
+/* An edgerun int8 op: *ok = true when it was rewritten to run in NHWC. */
+static er_status visit_int8(lay *L, er_node *n, bool *ok) {
+    er_graph *g = L->g;
+    const char *op = n->op_type;
+    int x = n->n_in ? n->in[0] : -1;
+    bool q8_4d = x >= 0 && is_4d(g, x) && is_q8(g->values[x].dtype);
+    *ok = false;
+    if (strcmp(op, "QConv") == 0 && q8_4d && n->n_in >= 8 && g->values[n->in[3]].rank == 4) {
+        for (int k = 1; k < n->n_in; k++)
+            if (n->in[k] >= 0 && !er_pass_is_const(g, n->in[k])) return ER_OK;
+        ER_TRY(convert(L, x, NHWC, &n->in[0]));
+        n->op_type = "QConvNhwc";
+        n->op = er_op_find(n->op_type, n->domain);
+        set_out_nhwc(L, n->out[0]);
+        *ok = true;
+        return ER_OK;
+    }
+    static const char *const pools[] = {"QMaxPool", "QAveragePool", "QGlobalAveragePool", NULL};
+    if (op_in(op, pools) && q8_4d && n->n_out == 1) {
+        ER_TRY(convert(L, x, NHWC, &n->in[0]));
+        n->op_type = strcmp(op, "QMaxPool") == 0       ? "QMaxPoolNhwc"
+                     : strcmp(op, "QAveragePool") == 0 ? "QAveragePoolNhwc"
+                                                       : "QGlobalAveragePoolNhwc";
+        n->op = er_op_find(n->op_type, n->domain);
+        set_out_nhwc(L, n->out[0]);
+        *ok = true;
+        return ER_OK;
+    }
+    if (op_in(op, k_qelementwise)) return elementwise(L, n, ok);
+    if (strcmp(op, "QConcat") == 0 && n->n_in >= 5 && (n->n_in - 2) % 3 == 0) {
+        for (int k = 2; k < n->n_in; k += 3)
+            if (n->in[k] < 0 || L->tag[n->in[k]] != NHWC) return ER_OK;
+        int64_t axis = er_attr_int(n, "axis", 1);
+        if (axis < -4 || axis > 3) return ER_OK;
+        ER_TRY(er_node_set_attr_int(g, n, "axis", remap_axis(axis)));
+        set_out_nhwc(L, n->out[0]);
+        *ok = true;
+    }
+    return ER_OK;
+}
+
 static er_status visit(lay *L, er_node *n) {
     er_graph *g = L->g;
     const char *op = n->op_type;
     bool dflt = n->domain[0] == '\0';
     int x = n->n_in ? n->in[0] : -1;
     bool f32_4d = x >= 0 && is_4d(g, x) && g->values[x].dtype == ER_F32;
+
+    if (strcmp(n->domain, "edgerun") == 0) {
+        bool ok;
+        ER_TRY(visit_int8(L, n, &ok));
+        if (ok) return emit(L, n);
+    }
 
     if (dflt && strcmp(op, "Conv") == 0 && f32_4d && n->n_in >= 2 &&
         er_pass_is_const(g, n->in[1]) && g->values[n->in[1]].rank == 4 &&
@@ -459,6 +618,16 @@ static er_status visit(lay *L, er_node *n) {
         ER_TRY(channel_shuffle(L, n, 0, &ok));
         if (ok) return emit(L, n);
     }
+    if (dflt && strcmp(op, "Pad") == 0 && x >= 0 && L->tag[x] == NHWC) {
+        bool ok;
+        ER_TRY(pad_nhwc(L, n, &ok));
+        if (ok) return emit(L, n);
+    }
+    if (dflt && strcmp(op, "Resize") == 0 && x >= 0 && L->tag[x] == NHWC) {
+        bool ok;
+        ER_TRY(resize_nhwc(L, n, &ok));
+        if (ok) return emit(L, n);
+    }
     if (dflt && strcmp(op, "Split") == 0 && x >= 0 && L->tag[x] == NHWC) {
         ER_TRY(er_node_set_attr_int(g, n, "axis", remap_axis(er_attr_int(n, "axis", 0))));
         for (int k = 0; k < n->n_out; k++)
@@ -497,8 +666,9 @@ er_status er_pass_layout_nhwc(er_graph *g) {
     bool any = false;
     for (int i = 0; i < g->n_nodes && !any; i++) {
         const er_node *n = &g->nodes[i];
-        any = n->op_type && !n->domain[0] && strcmp(n->op_type, "Conv") == 0 && n->in[0] >= 0 &&
-              g->values[n->in[0]].rank == 4;
+        any = n->op_type && n->n_in > 0 && n->in[0] >= 0 && g->values[n->in[0]].rank == 4 &&
+              ((!n->domain[0] && strcmp(n->op_type, "Conv") == 0) ||
+               (strcmp(n->domain, "edgerun") == 0 && strcmp(n->op_type, "QConv") == 0));
     }
     if (!any) return ER_OK;
     lay L;

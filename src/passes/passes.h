@@ -14,13 +14,12 @@
 #include "edgerun.h"
 #include "ir/graph.h"
 
+/* Passes that run on the session's clone before shape inference and
+ * constant folding (QDQ folding, which needs the DequantizeLinear nodes of
+ * constant weights intact). */
+er_status er_optimize_pre_fold(er_graph *g, const er_options *opts);
 /* Runs the pipeline below in order. */
 er_status er_optimize(er_graph *g, const er_options *opts);
-/* Passes that must see the graph before constant folding: fold_qdq, whose
- * weight patterns DequantizeLinear(constant) -> Conv/Gemm/MatMul would
- * otherwise be folded into float constants first (it runs again in the
- * pipeline for patterns that need folded scales). */
-er_status er_optimize_before_folding(er_graph *g, const er_options *opts);
 
 /* Identity, inference Dropout and same-type Cast become no-ops: their
  * consumers read the input directly. */
@@ -30,6 +29,14 @@ er_status er_pass_eliminate_identity(er_graph *g);
 er_status er_pass_fuse_batchnorm(er_graph *g);
 /* 2-D float convolutions and their neighbours to NHWC (layout_nhwc.c). */
 er_status er_pass_layout_nhwc(er_graph *g);
+/* Zero Pad in front of ConvNhwc into the conv's pads (fuse_pad.c). */
+er_status er_pass_fuse_pad(er_graph *g);
+/* int8 activations between edgerun int8 ops become uint8 with zero points
+ * moved by 128: the same function, without flipping copies (qretype_u8.c). */
+er_status er_pass_qretype_u8(er_graph *g);
+/* A residual QAdd joins the int8 convolution producing one of its operands
+ * (fuse_qresidual.c). */
+er_status er_pass_fuse_qresidual(er_graph *g);
 /* Gemm/MatMul with constant weights to edgerun::Dense (fuse_gemm.c). */
 er_status er_pass_fuse_gemm(er_graph *g);
 /* Residual Add and activations into ConvNhwc epilogues (fuse_activation.c). */

@@ -27,7 +27,7 @@
 #include "core/status.h"
 #include "core/tensor.h"
 #include "ops/op.h"
-#include "passes/fold_qdq.h"
+#include "passes/passes.h"
 #include "runtime/model.h"
 #include "runtime/session.h"
 
@@ -1346,7 +1346,7 @@ er_status er_quant_fold_native(const er_graph *g, er_graph **out) {
     *out = NULL;
     er_graph *c = NULL, *o = NULL;
     ER_TRY(er_graph_clone(g, &c));
-    er_status st = er_pass_fold_qdq(c);
+    er_status st = er_optimize_pre_fold(c, NULL); /* what a session does first */
     if (st == ER_OK) st = er_graph_create(&o);
     if (st == ER_OK) st = copy_used(c, o);
     er_graph_free(c);

@@ -97,7 +97,7 @@ er_status er_quantize_graph(const er_qanalysis *a, const er_quant_config *cfg, e
                             int *n_quantized);
 
 /* The native form of a QDQ graph: its QDQ patterns folded into edgerun's
- * int8 ops (er_pass_fold_qdq, as a session does at creation) and only the
+ * int8 ops (er_optimize_pre_fold, as a session does first) and only the
  * values the folded nodes use kept. What `edgerun quantize -o X.erm` stores:
  * fewer nodes and values than the QDQ form (a smaller file) and nothing to
  * fold at load; only edgerun runs it (its ops are in domain "edgerun").

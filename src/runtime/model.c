@@ -9,6 +9,7 @@
 #include "core/status.h"
 #include "import/erm/erm_format.h"
 #include "import/onnx/onnx_import.h"
+#include "import/tflite/tflite_import.h"
 
 static er_status load_mapping(er_mapping *map, const char *path, const char *base_dir,
                               er_model **out) {
@@ -16,11 +17,14 @@ static er_status load_mapping(er_mapping *map, const char *path, const char *bas
     er_status st;
     if (er_erm_sniff(map->data, map->size)) {
         st = er_erm_import(map, er_erm_env_flags(), &g); /* takes the mapping */
+    } else if (er_tflite_sniff(map->data, map->size)) { /* "TFL3" at bytes 4..7 */
+        st = er_tflite_import(map, &g);            /* takes the mapping */
     } else if (er_onnx_sniff(map->data, map->size)) {
         st = er_onnx_import(map, base_dir, &g); /* takes the mapping */
     } else {
         er_mapping_free(map);
-        st = er_fail(ER_ERR_INVALID_MODEL, "unrecognised model format (expected ONNX or .erm)");
+        st = er_fail(ER_ERR_INVALID_MODEL, "unrecognised model format (expected ONNX or .erm, "
+                     "or a TFLite flatbuffer)");
     }
     if (st != ER_OK) {
         if (st != ER_ERR_NOMEM) er_error_prefix("%s: ", path);

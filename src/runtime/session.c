@@ -424,7 +424,7 @@ static er_status build_graph(er_session *s) {
     ER_TRY(er_graph_clone(s->model->graph, &g));
     s->own_graph = g;
     s->g = g;
-    ER_TRY(er_optimize_before_folding(g, &s->opts));
+    ER_TRY(er_optimize_pre_fold(g, &s->opts));
     ER_TRY(alloc_graph_state(s));
     bind_constants(s);
     bind_inputs(s, NULL);
@@ -465,6 +465,8 @@ static er_status build_graph(er_session *s) {
     for (int i = 0; i < g->n_nodes; i++)
         if (!stepped[i]) g->nodes[i].op_type = NULL; /* folded away */
     er_free(stepped);
+    /* after a failed er_graph_own, later folded values still own their data */
+    if (st != ER_OK) plan_reset(s);
     /* the plan state of this walk is discarded; the arrays are rebuilt below */
     er_free(s->t); er_free(s->kind); er_free(s->steps); er_free(s->io); er_free(s->io_off);
     er_free(s->last_use); er_free(s->alias_of);

@@ -384,3 +384,82 @@ TEST(pass_gemm_and_matmul_become_dense_with_fused_epilogue) {
     er_session_free(s);
     er_model_free(m);
 }
+
+TEST(graph_new_value_with_a_very_long_hint_terminates) {
+    er_graph *g;
+    CHECK_STATUS(er_graph_create(&g), ER_OK);
+    char hint[600];
+    memset(hint, 'a', sizeof hint - 1);
+    hint[sizeof hint - 1] = '\0';
+    int ids[3];
+    for (int i = 0; i < 3; i++) CHECK_STATUS(er_graph_new_value(g, hint, &ids[i]), ER_OK);
+    CHECK(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2]);
+    er_graph_free(g);
+}
+
+TEST(pass_layout_resize_stays_nhwc) {
+    static const char *const modes[] = {"nearest", "linear", "cubic"};
+    for (int mi = 0; mi < 3; mi++) {
+        mb b;
+        mb_init(&b);
+        int64_t xd[4] = {1, 3, 5, 6}, four[1] = {4}, zero[1] = {0};
+        mb_input(&b, "x", ER_F32, 4, xd);
+        conv_chain(&b, 3, 5, "x", "c", 91);
+        float scales[4] = {1, 1, 2.0f, 1.5f};
+        mb_const(&b, "scales", ER_F32, 1, four, scales);
+        mb_const(&b, "roi", ER_F32, 1, zero, scales);
+        pbw a = {0};
+        pbw attr = {0};
+        pbw_str(&attr, 1, "mode");
+        pbw_int(&attr, 20, 3);
+        pbw_str(&attr, 4, modes[mi]);
+        pbw_msg(&a, 5, &attr);
+        pbw_free(&attr);
+        mb_node(&b, "Resize", "resize", MB_IO("c", "roi", "scales"), MB_IO("r"), &a);
+        pbw_free(&a);
+        conv_chain(&b, 5, 2, "r", "y", 93);
+        mb_output(&b, "y");
+        er_model *m = mb_load(&b, 13);
+        er_session *s = optimized(m);
+        CHECK(s);
+        CHECK_EQ_INT(count_op(s, "Transpose"), 2); /* in and out only */
+        double d = mb_compare_optimized(m, 14);
+        CHECK_MSG(d >= 0 && d < 1e-5, "%s: max rel diff %g", modes[mi], d);
+        er_session_free(s);
+        er_model_free(m);
+    }
+}
+
+TEST(pass_zero_pad_folds_into_conv) {
+    /* conv -> Pad(H by 1/2, W by 3/0) -> conv, and a reflect Pad that must stay */
+    for (int reflect = 0; reflect < 2; reflect++) {
+        mb b;
+        mb_init(&b);
+        int64_t xd[4] = {1, 3, 6, 7}, pd[1] = {8};
+        mb_input(&b, "x", ER_F32, 4, xd);
+        conv_chain(&b, 3, 4, "x", "a", 101);
+        int64_t pads[8] = {0, 0, 1, 3, 0, 0, 2, 0};
+        mb_const(&b, "pads", ER_I64, 1, pd, pads);
+        pbw at = {0}, a = {0};
+        if (reflect) {
+            pbw_str(&at, 1, "mode");
+            pbw_int(&at, 20, 3);
+            pbw_str(&at, 4, "reflect");
+            pbw_msg(&a, 5, &at);
+            pbw_free(&at);
+        }
+        mb_node(&b, "Pad", "pad", MB_IO("a", "pads"), MB_IO("p"), &a);
+        pbw_free(&a);
+        conv_chain(&b, 4, 5, "p", "y", 103);
+        mb_output(&b, "y");
+        er_model *m = mb_load(&b, 13);
+        er_session *s = optimized(m);
+        CHECK(s);
+        CHECK_EQ_INT(count_op(s, "Pad"), reflect ? 1 : 0);
+        CHECK_EQ_INT(count_op(s, "Transpose"), 2);
+        double d = mb_compare_optimized(m, 15);
+        CHECK_MSG(d >= 0 && d < 1e-5, "reflect=%d: max rel diff %g", reflect, d);
+        er_session_free(s);
+        er_model_free(m);
+    }
+}

@@ -107,7 +107,9 @@ static int calibrate(const er_model *m, const er_dataset *d, er_calib_method met
     return 1;
 }
 
-/* Number of nodes of type `op` in the graph an optimized session runs. */
+/* Number of nodes of type `op` (or its NHWC form `<op>Nhwc`, which the
+ * layout pass makes of convolutions and pools) in the graph an optimized
+ * session runs. */
 static int count_planned(const er_model *m, const char *op) {
     er_session *s;
     if (er_session_create(m, NULL, &s) != ER_OK) {
@@ -115,7 +117,10 @@ static int count_planned(const er_model *m, const char *op) {
         return -1;
     }
     int n = 0;
-    for (int i = 0; i < s->g->n_nodes; i++) n += strcmp(s->g->nodes[i].op_type, op) == 0;
+    char nhwc[64];
+    snprintf(nhwc, sizeof nhwc, "%sNhwc", op);
+    for (int i = 0; i < s->g->n_nodes; i++)
+        n += strcmp(s->g->nodes[i].op_type, op) == 0 || strcmp(s->g->nodes[i].op_type, nhwc) == 0;
     er_session_free(s);
     return n;
 }

@@ -1,4 +1,6 @@
-/* cmd_run.c - `edgerun run MODEL [-i NAME=FILE.npy ...] [-o OUTDIR]`. */
+/* cmd_run.c - `edgerun run MODEL [-i NAME=FILE.npy ...] [--image [NAME=]FILE ...]
+ * [-o OUTDIR]`: one inference; images are decoded and preprocessed into the
+ * model's input layout (tools/common/image.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,17 +8,65 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "image.h"
 #include "npy.h"
 #include "runtime/session.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: edgerun run MODEL [-i [NAME=]FILE.npy ...] [-o OUTDIR] [--seed N]\n"
-               "                   [--no-optimize]\n\n"
-               "Runs one inference. Inputs are .npy files, given by input name or in model\n"
-               "order; inputs not given get a seeded random tensor of the planned shape\n"
-               "(floats uniform in [0,1), integers in [0,10)). Each output is written as\n"
-               "OUTDIR/<output name>.npy (characters outside [A-Za-z0-9._-] become '_');\n"
-               "OUTDIR defaults to '.'. A summary of each output is printed.\n");
+    fprintf(f, "usage: edgerun run MODEL [-i [NAME=]FILE.npy ...] [--image [NAME=]FILE ...]\n"
+               "                 [-o OUTDIR] [--seed N] [--save-inputs] [--no-optimize]\n"
+               "                 [--resize WxH] [--resize-mode bilinear|nearest]\n"
+               "                 [--scale 0,1|-1,1|0,255|MEAN/STD] [--layout nhwc|nchw] [--bgr]\n\n"
+               "Runs one inference. Inputs are .npy files or images, given by input name or\n"
+               "in model order; inputs not given get a seeded random tensor of the planned\n"
+               "shape (floats uniform in [0,1), integers in [0,10)). Each output is written\n"
+               "as OUTDIR/<output name>.npy (characters outside [A-Za-z0-9._-] become '_');\n"
+               "OUTDIR defaults to '.'. A summary of each output is printed.\n\n"
+               "Images (PNG, JPEG, binary PPM/PGM) become float32 [1,H,W,C] (NHWC) or\n"
+               "[1,C,H,W] (NCHW), C = 3 (RGB) or 1 (luma), guessed from the model's input\n"
+               "shape unless --layout says. They are resized to the input's H and W (or\n"
+               "--resize WxH) with bilinear (half-pixel centres) or nearest sampling, then\n"
+               "scaled from 0..255: 0,1 -> x/255 (default); -1,1 -> x/127.5-1; 0,255 -> x;\n"
+               "MEAN/STD -> (x-MEAN)/STD with one or three comma-separated values each,\n"
+               "e.g. --scale 123.675,116.28,103.53/58.395,57.12,57.375. --bgr swaps the\n"
+               "channel order. --save-inputs also writes OUTDIR/input_<i>.npy, the exact\n"
+               "tensors fed to the model.\n");
+}
+
+/* Fills p's size, channels and layout from the model's input i and the
+ * options; returns 0 (after printing why) when they cannot be decided. */
+static int image_geometry(const er_model *m, int i, const er_image *img, int layout,
+                          int rw, int rh, er_image_prep *p) {
+    er_dtype dt;
+    int rank;
+    int64_t d[ER_MAX_RANK];
+    if (er_model_input_info(m, i, &dt, &rank, d) != ER_OK) return 0;
+    if (dt != ER_F32 || rank != 4) {
+        fprintf(stderr, "edgerun run: input '%s' (%s, rank %d) is not a float32 image tensor\n",
+                er_model_input_name(m, i), er_dtype_name(dt), rank);
+        return 0;
+    }
+    int nchw = layout;
+    if (nchw < 0) {
+        if (d[3] == 3 || d[3] == 1) nchw = 0;
+        else if (d[1] == 3 || d[1] == 1) nchw = 1;
+        else {
+            fprintf(stderr, "edgerun run: cannot tell the layout of input '%s'; give --layout\n",
+                    er_model_input_name(m, i));
+            return 0;
+        }
+    }
+    int64_t h = nchw ? d[2] : d[1], w = nchw ? d[3] : d[2], c = nchw ? d[1] : d[3];
+    p->nchw = nchw;
+    p->channels = c == 1 ? 1 : 3;
+    if (c >= 0 && c != 1 && c != 3) {
+        fprintf(stderr, "edgerun run: input '%s' has %lld channels; images give 1 or 3\n",
+                er_model_input_name(m, i), (long long)c);
+        return 0;
+    }
+    p->height = rh > 0 ? rh : h > 0 ? (int)h : img->height;
+    p->width = rw > 0 ? rw : w > 0 ? (int)w : img->width;
+    return 1;
 }
 
 
@@ -59,9 +109,12 @@ static void summarize(const char *name, er_tensor *t) {
 
 int cmd_run(int argc, char **argv) {
     const char *path = NULL, *outdir = ".";
-    const char *in_spec[64];
-    int n_spec = 0;
+    const char *in_spec[64], *img_spec[64];
+    int n_spec = 0, n_img = 0, layout = -1, save_inputs = 0, rw = 0, rh = 0;
     uint64_t seed = 0;
+    er_image_prep prep;
+    memset(&prep, 0, sizeof prep);
+    prep.scale = ER_SCALE_UNIT;
     int optimize = 1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -73,6 +126,45 @@ int cmd_run(int argc, char **argv) {
                 return 2;
             }
             in_spec[n_spec++] = argv[++i];
+        } else if (strcmp(argv[i], "--image") == 0 && i + 1 < argc) {
+            if (n_img == 64) {
+                fprintf(stderr, "edgerun run: too many --image\n");
+                return 2;
+            }
+            img_spec[n_img++] = argv[++i];
+        } else if (strcmp(argv[i], "--resize") == 0 && i + 1 < argc) {
+            char *x;
+            long a = strtol(argv[++i], &x, 10), b = *x == 'x' ? strtol(x + 1, &x, 10) : 0;
+            if (*x || a < 1 || b < 1 || a > 65536 || b > 65536) {
+                fprintf(stderr, "edgerun run: --resize expects WxH, got '%s'\n", argv[i]);
+                return 2;
+            }
+            rw = (int)a;
+            rh = (int)b;
+        } else if (strcmp(argv[i], "--resize-mode") == 0 && i + 1 < argc) {
+            i++;
+            if (strcmp(argv[i], "nearest") && strcmp(argv[i], "bilinear")) {
+                fprintf(stderr, "edgerun run: --resize-mode is bilinear or nearest\n");
+                return 2;
+            }
+            prep.nearest = strcmp(argv[i], "nearest") == 0;
+        } else if (strcmp(argv[i], "--scale") == 0 && i + 1 < argc) {
+            if (!er_image_parse_scale(argv[++i], &prep)) {
+                fprintf(stderr, "edgerun run: --scale expects 0,1 | -1,1 | 0,255 | MEAN/STD, got "
+                                "'%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--layout") == 0 && i + 1 < argc) {
+            i++;
+            if (strcmp(argv[i], "nhwc") && strcmp(argv[i], "nchw")) {
+                fprintf(stderr, "edgerun run: --layout is nhwc or nchw\n");
+                return 2;
+            }
+            layout = strcmp(argv[i], "nchw") == 0;
+        } else if (strcmp(argv[i], "--bgr") == 0) {
+            prep.bgr = 1;
+        } else if (strcmp(argv[i], "--save-inputs") == 0) {
+            save_inputs = 1;
         } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
             outdir = argv[++i];
         } else if (strcmp(argv[i], "--no-optimize") == 0) {
@@ -106,27 +198,28 @@ int cmd_run(int argc, char **argv) {
         fprintf(stderr, "edgerun run: too many inputs/outputs\n");
         goto done;
     }
-    /* read given inputs; their shapes are what we plan for */
+    /* read given inputs (.npy, then images); their shapes are what we plan for */
     int next_pos = 0;
-    for (int k = 0; k < n_spec; k++) {
-        const char *eq = strchr(in_spec[k], '=');
-        const char *file = eq ? eq + 1 : in_spec[k];
+    for (int k = 0; k < n_spec + n_img; k++) {
+        const char *spec = k < n_spec ? in_spec[k] : img_spec[k - n_spec];
+        const char *eq = strchr(spec, '=');
+        const char *file = eq ? eq + 1 : spec;
         int idx = -1;
         if (eq) {
             for (int i = 0; i < n_in; i++)
-                if (strlen(er_model_input_name(m, i)) == (size_t)(eq - in_spec[k]) &&
-                    strncmp(er_model_input_name(m, i), in_spec[k], (size_t)(eq - in_spec[k])) == 0)
+                if (strlen(er_model_input_name(m, i)) == (size_t)(eq - spec) &&
+                    strncmp(er_model_input_name(m, i), spec, (size_t)(eq - spec)) == 0)
                     idx = i;
             if (idx < 0) {
                 fprintf(stderr, "edgerun run: the model has no input named '%.*s'\n",
-                        (int)(eq - in_spec[k]), in_spec[k]);
+                        (int)(eq - spec), spec);
                 goto done;
             }
         } else {
             while (next_pos < n_in && in[next_pos]) next_pos++;
             idx = next_pos;
             if (idx >= n_in) {
-                fprintf(stderr, "edgerun run: more -i files than the model's %d inputs\n", n_in);
+                fprintf(stderr, "edgerun run: more inputs given than the model's %d\n", n_in);
                 goto done;
             }
         }
@@ -134,7 +227,24 @@ int cmd_run(int argc, char **argv) {
             fprintf(stderr, "edgerun run: input '%s' given twice\n", er_model_input_name(m, idx));
             goto done;
         }
-        if (er_npy_read(file, &in[idx]) != ER_OK) {
+        if (k < n_spec) {
+            if (er_npy_read(file, &in[idx]) != ER_OK) {
+                cli_fail("run");
+                goto done;
+            }
+            continue;
+        }
+        er_image img;
+        if (er_image_load(file, &img) != ER_OK) {
+            cli_fail("run");
+            goto done;
+        }
+        er_image_prep p = prep;
+        int ok = image_geometry(m, idx, &img, layout, rw, rh, &p);
+        er_status st = ok ? er_image_to_tensor(&img, &p, &in[idx]) : ER_ERR_INVALID_ARG;
+        er_image_free(&img);
+        if (!ok) goto done;
+        if (st != ER_OK) {
             cli_fail("run");
             goto done;
         }
@@ -172,6 +282,14 @@ int cmd_run(int argc, char **argv) {
     if (mkdir(outdir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "edgerun run: cannot create %s: %s\n", outdir, strerror(errno));
         goto done;
+    }
+    for (int i = 0; save_inputs && i < n_in; i++) {
+        char full[4096];
+        snprintf(full, sizeof full, "%s/input_%d.npy", outdir, i);
+        if (er_npy_write(full, in[i]) != ER_OK) {
+            cli_fail("run");
+            goto done;
+        }
     }
     for (int i = 0; i < n_out; i++) {
         char fname[256], full[4096];
