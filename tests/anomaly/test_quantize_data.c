@@ -5,6 +5,7 @@
  * message names the file and what does not fit; never a crash (this tier
  * runs under ASan+UBSan). */
 #include <ftw.h>
+#include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -268,4 +269,60 @@ TEST(qdata_calibration_errors) {
     CHECK_ERROR_HAS("no samples");
     er_calib_free(c);
     er_model_free(m);
+}
+
+static void write_pgm(const char *path, int w, int h, uint8_t fill) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return;
+    fprintf(f, "P5\n%d %d\n255\n", w, h);
+    for (int i = 0; i < w * h; i++) fputc(fill, f);
+    fclose(f);
+}
+
+/* Class folders of images (decoded when read): labels from the sorted folder
+ * names, classes interleaved so a prefix is balanced, a corrupt image names
+ * itself when it is read, a model input that is not an image is refused. */
+TEST(qdata_image_folders) {
+#if defined(__has_include)
+#if __has_include("image.h")
+    er_data_opts o = opts28();
+    CHECK(tmpdir());
+    char *root = path_in("img_classes");
+    CHECK(mkdir(root, 0700) == 0);
+    char p[300];
+    const char *cls[2] = {"b_second", "a_first"};
+    for (int c = 0; c < 2; c++) {
+        snprintf(p, sizeof p, "%s/%s", root, cls[c]);
+        CHECK(mkdir(p, 0700) == 0);
+        for (int i = 0; i < 2; i++) {
+            snprintf(p, sizeof p, "%s/%s/%d.pgm", root, cls[c], i);
+            write_pgm(p, 28, 28, (uint8_t)(c == 0 ? 255 : 51));
+        }
+    }
+    snprintf(p, sizeof p, "%s/a_first/2.pgm", root);
+    write_bytes(p, "P5\n28 28\n255\nshort", 18); /* truncated pixel data */
+    er_data *d = NULL;
+    CHECK_STATUS(er_data_load(root, &o, &d), ER_OK);
+    const er_dataset *ds = er_data_view(d);
+    CHECK_EQ_INT(ds->n_samples, 5);
+    CHECK(strcmp(er_data_class(d, 0), "a_first") == 0);
+    CHECK(ds->labels[0] == 0 && ds->labels[1] == 1 && ds->labels[2] == 0 && ds->labels[3] == 1);
+    float x[784];
+    CHECK_STATUS(ds->read(ds->ctx, 1, x), ER_OK); /* b_second: 255 -> 1.0 */
+    CHECK(x[0] == 1.0f && x[783] == 1.0f);
+    CHECK_STATUS(ds->read(ds->ctx, 0, x), ER_OK); /* a_first: 51 -> 0.2 */
+    CHECK(fabsf(x[100] - 0.2f) < 1e-6f);
+    er_status st = ds->read(ds->ctx, 4, x);
+    CHECK(st != ER_OK);
+    CHECK_ERROR_HAS("a_first/2.pgm");
+    er_data_free(d);
+    /* a model input that is not [C,H,W] / [H,W,C] */
+    o.rank = 1;
+    o.dims[0] = 784;
+    CHECK_STATUS(load(root, &o), ER_ERR_SHAPE);
+    CHECK_ERROR_HAS("images need a model input sample of [C,H,W] or [H,W,C]");
+#else
+    printf("  (no image loader in this build: skipped)\n");
+#endif
+#endif
 }
