@@ -375,6 +375,24 @@ TEST(onnx_export_bundled_cnn_file) {
     remove(path);
     CHECK_STATUS(st, ER_OK);
     CHECK(graphs_equal(m->graph, r->graph));
+    er_model_free(r);
+    r = NULL;
+    /* er_model_save writes ONNX for a .onnx path (.erm otherwise) */
+    char opath[] = "/tmp/er_save_XXXXXX.onnx";
+    fd = mkstemps(opath, 5);
+    CHECK(fd >= 0);
+    close(fd);
+    CHECK_STATUS(er_model_save(m, opath), ER_OK);
+    FILE *f = fopen(opath, "rb");
+    CHECK(f);
+    unsigned char head[2] = {0, 0};
+    CHECK(fread(head, 1, 2, f) == 2);
+    fclose(f);
+    CHECK(head[0] == 0x08); /* ModelProto.ir_version, not the .erm magic */
+    st = er_model_load(opath, &r);
+    remove(opath);
+    CHECK_STATUS(st, ER_OK);
+    CHECK(graphs_equal(m->graph, r->graph));
     int64_t xd[4] = {2, 1, 28, 28};
     er_tensor *x;
     CHECK_STATUS(er_tensor_create(ER_F32, 4, xd, &x), ER_OK);
