@@ -24,7 +24,9 @@
  * Scheme (docs/int8.md): weights int8, symmetric (zero point 0, values in
  * [-127, 127]), per output channel (per tensor before opset 13, which lacks
  * per-axis DequantizeLinear); activations per tensor, asymmetric, uint8 by
- * default (or int8); biases int32. */
+ * default (or int8); biases int32, optionally bias-corrected (each bias
+ * absorbs the mean error its layer's rounded weights make on the
+ * calibration data). */
 #ifndef ER_PASSES_QUANTIZE_H
 #define ER_PASSES_QUANTIZE_H
 
