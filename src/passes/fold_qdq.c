@@ -321,7 +321,9 @@ static er_status make_bias(fold_ctx *f, int v, int64_t n, float x_scale, const q
             real = (double)(q - zp) * (double)bs;
         }
         double r = rint(real / ((double)x_scale * (double)ws));
-        b[m] = r >= 2147483647.0 ? INT32_MAX : r <= -2147483648.0 ? INT32_MIN : (int32_t)r;
+        /* A zero or non-finite scale in a hostile model gives NaN here: 0, not UB. */
+        b[m] = isnan(r) ? 0 : r >= 2147483647.0 ? INT32_MAX
+             : r <= -2147483648.0 ? INT32_MIN : (int32_t)r;
     }
     int64_t dims[1] = {n};
     er_status st = add_const(f, base, "bias_int32", ER_I32, 1, dims, b, out);

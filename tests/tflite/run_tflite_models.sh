@@ -55,6 +55,17 @@ result() { # result NAME STATUS
   if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "  -> FAILED: $1"; fi
 }
 
+# ref ARGS...: the reference runner, bounded in time and tried up to three
+# times (a hung or crashed reference is not an edgerun failure, but it must
+# not stall CI either; a real failure repeats and is reported)
+ref() {
+  for try in 1 2 3; do
+    timeout 120 node "$here/ref/tflite_ref.js" "$@" && return 0
+    echo "  (reference run $try failed or timed out: exit $?)"
+  done
+  return 1
+}
+
 # case MODEL LABEL INPUT SCALE [compare options]: INPUT is "random" or a photo
 case_run() {
   model=$1 label=$2 input=$3 scale=$4
@@ -66,15 +77,15 @@ case_run() {
   if [ "$input" = random ]; then
     range=0,1
     [ "$scale" = "-1,1" ] && range=-1,1
-    node "$here/ref/tflite_ref.js" "$model" -o "$d/ref" --seed 7 --range "$range" --runs 0 \
+    ref "$model" -o "$d/ref" --seed 7 --range "$range" --runs 0 \
       >"$d/ref.log" 2>&1 &&
     $check ref-inputs "$d/ref" "$d/in" &&
-    "$edgerun" run "$model" -i "$d/in/in0.npy" -o "$d/er" >"$d/er.log" 2>&1
+    timeout 300 "$edgerun" run "$model" -i "$d/in/in0.npy" -o "$d/er" >"$d/er.log" 2>&1
   else
-    "$edgerun" run "$model" --image "$photos/$input" --scale "$scale" --save-inputs \
+    timeout 300 "$edgerun" run "$model" --image "$photos/$input" --scale "$scale" --save-inputs \
       -o "$d/er" >"$d/er.log" 2>&1 &&
     $check to-f32 "$d/er/input_0.npy" "$d/in0.f32" &&
-    node "$here/ref/tflite_ref.js" "$model" -o "$d/ref" --input "$d/in0.f32" --runs 0 \
+    ref "$model" -o "$d/ref" --input "$d/in0.f32" --runs 0 \
       >"$d/ref.log" 2>&1
   fi
   st=$?
@@ -121,7 +132,7 @@ for spec in "astronaut.png:person" "motorcycle_left.png:empty"; do
   d="$work/cases/selfie_segmentation/${img%.png}"
   mkdir -p "$d"
   echo "== selfie_segmentation/${img%.png} (mask check, $kind)"
-  if "$edgerun" run "$ss" --image "$photos/$img" -o "$d" >"$d/er.log" 2>&1; then
+  if timeout 300 "$edgerun" run "$ss" --image "$photos/$img" -o "$d" >"$d/er.log" 2>&1; then
     $check mask "$d/activation_10.npy" "$kind"
     result "selfie_segmentation/${img%.png}" $?
   else
