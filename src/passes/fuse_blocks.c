@@ -1,0 +1,168 @@
+/* fuse_blocks.c - inverted-residual blocks become one edgerun::ConvBlockNhwc
+ * (ops/conv_block_nhwc.c), which runs them row by row so the expanded
+ * tensor stays in L2 (cpu/conv/conv_block.h):
+ *
+ *   ConvNhwc 1x1 (expand) -> ConvNhwc depthwise KxK -> ConvNhwc 1x1 (project [+ z])
+ *   ConvNhwc 1x1 (expand) -> ConvNhwc depthwise        (the depthwise output
+ *                                                       has other readers: SE)
+ *                            ConvNhwc depthwise -> ConvNhwc 1x1 (project [+ z])
+ *
+ * Conditions: each 1x1 stage has stride 1, no padding and group 1, and the
+ * expand stage no residual; the depthwise stage has group = channels,
+ * dilation 1, at most 16 rows and no residual; an intermediate value has
+ * exactly one reader (the next stage, as its input 0) and is not a graph
+ * output. The fused node takes the place of the chain's last node, so
+ * every input it reads (x, and a residual z that the project conv already
+ * read) is computed before it.
+ *
+ * Where it pays (docs/fusion.md): the fusion saves the round trip of the
+ * intermediates through L3/DRAM, and costs the halo rows a thread
+ * re-expands at its first output row plus weights of two stages competing
+ * for L2. It is applied only when an intermediate is big enough for the
+ * saving to show: at least FUSE_MIN_BYTES. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+#include "ops/op.h"
+#include "passes.h"
+
+/* Smallest intermediate (the expanded tensor, or the depthwise output for
+ * the depthwise -> project form) worth fusing; see docs/fusion.md. */
+#define FUSE_MIN_BYTES (256 * 1024)
+/* The depthwise row kernels take at most this many window rows
+ * (ER_DW_ROWS_MAX in cpu/conv/dwconv.h). */
+#define FUSE_MAX_KH 16
+
+static bool is_conv(const er_node *n) {
+    return n && n->op_type && strcmp(n->domain, "edgerun") == 0 &&
+           strcmp(n->op_type, "ConvNhwc") == 0;
+}
+
+static bool has_residual(const er_node *n) { return n->n_in > 3 && n->in[3] >= 0; }
+
+/* The constant rank-4 weights of conv n, or NULL. */
+static const er_value *weights(const er_graph *g, const er_node *n) {
+    if (n->n_in < 2 || !er_pass_is_const(g, n->in[1])) return NULL;
+    const er_value *w = &g->values[n->in[1]];
+    return w->rank == 4 && w->dtype == ER_F32 ? w : NULL;
+}
+
+/* Every entry of the ints attribute `name` equals v (an absent one counts). */
+static bool ints_all(const er_node *n, const char *name, int64_t v) {
+    const int64_t *a;
+    int k = er_attr_ints(n, name, &a);
+    for (int i = 0; i < k; i++)
+        if (a[i] != v) return false;
+    return true;
+}
+
+static bool input_4d(const er_graph *g, const er_node *n) {
+    const er_value *x = &g->values[n->in[0]];
+    return x->rank == 4 && x->dtype == ER_F32;
+}
+
+/* 1x1, stride 1, no padding, group 1 (any auto_pad gives no padding). */
+static bool pointwise(const er_graph *g, const er_node *n) {
+    if (!is_conv(n)) return false;
+    const er_value *w = weights(g, n);
+    return w && w->dims[2] == 1 && w->dims[3] == 1 && input_4d(g, n) &&
+           er_attr_int(n, "group", 1) == 1 && ints_all(n, "strides", 1) && ints_all(n, "pads", 0);
+}
+
+static bool depthwise(const er_graph *g, const er_node *n) {
+    if (!is_conv(n)) return false;
+    const er_value *w = weights(g, n);
+    if (!w || !input_4d(g, n) || has_residual(n)) return false;
+    int64_t C = g->values[n->in[0]].dims[3];
+    return w->dims[0] == C && w->dims[1] == 1 && er_attr_int(n, "group", 1) == C &&
+           w->dims[2] <= FUSE_MAX_KH && ints_all(n, "dilations", 1);
+}
+
+static size_t value_bytes(const er_graph *g, int v) {
+    const er_value *x = &g->values[v];
+    return er_shape_count(x->rank, x->dims) * sizeof(float);
+}
+
+/* Copies the activation attributes of stage node s as <prefix>_act... */
+static er_status copy_act(er_graph *g, er_node *dst, const er_node *s, const char *prefix) {
+    static const char *const keys[] = {"act", "act_alpha", "act_beta", "act_min", "act_max"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const er_attr *a = er_attr_find(s, keys[i]);
+        if (!a) continue;
+        char name[32];
+        strcpy(name, prefix);
+        strcat(name, "_");
+        strcat(name, keys[i]);
+        if (i == 0 && a->type == ER_ATTR_STRING)
+            ER_TRY(er_node_set_attr_str(g, dst, name, a->s));
+        else if (i > 0 && a->type == ER_ATTR_FLOAT)
+            ER_TRY(er_node_set_attr_float(g, dst, name, a->f));
+    }
+    return ER_OK;
+}
+
+/* Rewrites `last` (the project conv, or the depthwise one without a project
+ * stage) into the fused node; e and p may be NULL. */
+static er_status fuse(er_graph *g, er_node *e, er_node *d, er_node *p) {
+    er_node *last = p ? p : d;
+    /* read everything from the stage nodes before `last` changes */
+    er_node de = e ? *e : (er_node){0}, dd = *d, dp = p ? *p : (er_node){0};
+    int *in = er_pool_array(g->pool, 8, sizeof(int));
+    if (!in) return er_fail(ER_ERR_NOMEM, "out of memory");
+    in[0] = e ? de.in[0] : dd.in[0];
+    in[1] = e ? de.in[1] : -1;
+    in[2] = e && de.n_in > 2 ? de.in[2] : -1;
+    in[3] = dd.in[1];
+    in[4] = dd.n_in > 2 ? dd.in[2] : -1;
+    in[5] = p ? dp.in[1] : -1;
+    in[6] = p && dp.n_in > 2 ? dp.in[2] : -1;
+    in[7] = p && has_residual(&dp) ? dp.in[3] : -1;
+    /* the depthwise window attributes, as the ONNX Conv reads them */
+    static const char *const window[] = {"kernel_shape", "strides", "pads", "dilations",
+                                         "auto_pad"};
+    er_attr *attr = er_pool_array(g->pool, sizeof window / sizeof window[0], sizeof(er_attr));
+    if (!attr) return er_fail(ER_ERR_NOMEM, "out of memory");
+    int n_attr = 0;
+    for (size_t i = 0; i < sizeof window / sizeof window[0]; i++) {
+        const er_attr *a = er_attr_find(&dd, window[i]);
+        if (a) attr[n_attr++] = *a;
+    }
+    last->op_type = "ConvBlockNhwc";
+    last->domain = "edgerun";
+    last->op = er_op_find(last->op_type, last->domain);
+    if (!last->op) return er_fail(ER_ERR_INTERNAL, "no op edgerun::ConvBlockNhwc");
+    last->in = in;
+    last->n_in = 8;
+    last->attr = attr;
+    last->n_attr = n_attr;
+    if (e) ER_TRY(copy_act(g, last, &de, "expand"));
+    ER_TRY(copy_act(g, last, &dd, "dw"));
+    if (p) ER_TRY(copy_act(g, last, &dp, "project"));
+    if (e) e->op_type = NULL;
+    if (p) d->op_type = NULL;
+    return ER_OK;
+}
+
+static size_t min_bytes(void) {
+    const char *s = getenv("EDGERUN_FUSE_MIN_BYTES");
+    return s && *s ? (size_t)strtoull(s, NULL, 0) : FUSE_MIN_BYTES;
+}
+
+er_status er_pass_fuse_blocks(er_graph *g) {
+    const size_t threshold = min_bytes();
+    for (int i = 0; i < g->n_nodes; i++) {
+        er_node *d = &g->nodes[i];
+        if (!depthwise(g, d)) continue;
+        er_node *e = er_pass_producer(g, d->in[0]);
+        if (!pointwise(g, e) || has_residual(e) || er_pass_sole_consumer(g, e->out[0]) != d ||
+            value_bytes(g, e->out[0]) < threshold)
+            e = NULL;
+        er_node *p = er_pass_sole_consumer(g, d->out[0]);
+        if (!pointwise(g, p) || p->in[0] != d->out[0] || value_bytes(g, d->out[0]) < threshold)
+            p = NULL;
+        if (!e && !p) continue;
+        ER_TRY(fuse(g, e, d, p));
+    }
+    return ER_OK;
+}
