@@ -80,6 +80,13 @@ static er_status check_desc(const er_conv_block_desc *d) {
     return ER_OK;
 }
 
+/* A 1x1 stage runs as a GEMM straight on its input, or, with one channel
+ * in and out (C = M = group = 1 looks depthwise to the planner), as a
+ * 1x1 depthwise row. */
+static int pointwise_plan(const er_conv_plan *s) {
+    return (s->algo == CONV_IGEMM && s->simple_1x1) || s->algo == CONV_DW;
+}
+
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 
 er_status er_conv_block_plan_create(const er_conv_block_desc *d, const float *const w[3],
@@ -100,8 +107,8 @@ er_status er_conv_block_plan_create(const er_conv_block_desc *d, const float *co
         er_conv_block_plan_free(p);
         return st;
     }
-    if (p->dw->algo != CONV_DW || (p->e && (p->e->algo != CONV_IGEMM || !p->e->simple_1x1)) ||
-        (p->p && (p->p->algo != CONV_IGEMM || !p->p->simple_1x1))) {
+    if (p->dw->algo != CONV_DW || (p->e && !pointwise_plan(p->e)) ||
+        (p->p && !pointwise_plan(p->p))) {
         er_conv_block_plan_free(p);
         return er_fail(ER_ERR_INTERNAL, "convolution block: a stage was not planned as a "
                                         "pointwise GEMM or a depthwise row kernel");
@@ -141,10 +148,19 @@ size_t er_conv_block_scratch_bytes(const er_conv_block_plan *p) {
 
 const char *er_conv_block_algo(const er_conv_block_plan *p) { return p->name; }
 
-/* One pointwise stage over `pixels` consecutive pixels: a row i at
- * a + i*K floats, output row i at c + i*N (residual z likewise or NULL). */
+/* One pointwise stage over `pixels` consecutive pixels (one image row of
+ * the stage): a row i at a + i*K floats, output row i at c + i*N (residual
+ * z likewise or NULL). */
 static void pointwise(const er_conv_plan *s, const float *a, size_t pixels, float *c,
                       const float *z) {
+    if (s->algo == CONV_DW) { /* one channel: pixels == s->d.W, one row */
+        const float *rows[1] = {a};
+        er_f32_dwconv_row r = s->dw_row;
+        r.rows = rows;
+        s->dk->fn(1, &r, s->w, s->cpad, c, 1, z, 1, &s->mm);
+        if (s->vact) s->vact(&s->d.act, c, pixels);
+        return;
+    }
     const er_f32_gemm_ukernel *gk = s->gk;
     const size_t K = (size_t)s->d.C, N = (size_t)s->d.M, MR = (size_t)gk->mr;
     const float *rows[16]; /* MR <= 8 (igemm_variant.h) */
