@@ -19,17 +19,20 @@
  * intermediates through L3/DRAM, and costs the halo rows a thread
  * re-expands at its first output row plus weights of two stages competing
  * for L2. It is applied only when an intermediate is big enough for the
- * saving to show: at least FUSE_MIN_BYTES. */
+ * saving to show: at least half of L2 (min_bytes). */
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cpu_features.h"
 #include "core/status.h"
 #include "ops/op.h"
 #include "passes.h"
 
-/* Smallest intermediate (the expanded tensor, or the depthwise output for
- * the depthwise -> project form) worth fusing; see docs/fusion.md. */
-#define FUSE_MIN_BYTES (256 * 1024)
+/* Smallest intermediate worth fusing when the L2 size is unknown; else
+ * half of L2 (docs/fusion.md: an intermediate that fits L2 comes back from
+ * L2 anyway, and fusing it gains nothing measurable while the halo rows
+ * cost threads). */
+#define FUSE_MIN_BYTES_DEFAULT (1024 * 1024)
 /* The depthwise row kernels take at most this many window rows
  * (ER_DW_ROWS_MAX in cpu/conv/dwconv.h). */
 #define FUSE_MAX_KH 16
@@ -144,9 +147,13 @@ static er_status fuse(er_graph *g, er_node *e, er_node *d, er_node *p) {
     return ER_OK;
 }
 
+/* EDGERUN_FUSE_MIN_BYTES overrides the threshold (tests set 0 so that
+ * tiny blocks fuse; also for measuring, docs/fusion.md). */
 static size_t min_bytes(void) {
     const char *s = getenv("EDGERUN_FUSE_MIN_BYTES");
-    return s && *s ? (size_t)strtoull(s, NULL, 0) : FUSE_MIN_BYTES;
+    if (s && *s) return (size_t)strtoull(s, NULL, 0);
+    int l2 = er_cpu()->l2_bytes;
+    return l2 > 0 ? (size_t)l2 / 2 : FUSE_MIN_BYTES_DEFAULT;
 }
 
 er_status er_pass_fuse_blocks(er_graph *g) {
