@@ -7,19 +7,31 @@
  *                                                       has other readers: SE)
  *                            ConvNhwc depthwise -> ConvNhwc 1x1 (project [+ z])
  *
+ * and, for squeeze-and-excitation blocks (EfficientNet, MobileNetV3):
+ *
+ *   GlobalAveragePoolNhwc(d), d from a block without project stage or a
+ *   depthwise ConvNhwc     -> the block's second output (channel means
+ *                             summed while each output row is in cache)
+ *   ConvNhwc 1x1(Mul(d, s)), s [N,1,1,E]
+ *                          -> ConvBlockNhwc project * scale (no Mul pass)
+ *
  * Conditions: each 1x1 stage has stride 1, no padding and group 1, and the
  * expand stage no residual; the depthwise stage has group = channels,
- * dilation 1, at most 16 rows and no residual; an intermediate value has
- * exactly one reader (the next stage, as its input 0) and is not a graph
- * output. The fused node takes the place of the chain's last node, so
- * every input it reads (x, and a residual z that the project conv already
- * read) is computed before it.
+ * dilation 1, more than one tap, at most 16 rows and no residual; an
+ * intermediate value has exactly one reader (the next stage, as its input
+ * 0) and is not a graph output. The fused node takes the place of the chain's last node, so
+ * every input it reads (x, and a residual z or scale s that the last node
+ * already read) is computed before it; a pooled output moves earlier, to
+ * the producer of what was pooled, which its readers follow.
  *
  * Where it pays (docs/fusion.md): the fusion saves the round trip of the
  * intermediates through L3/DRAM, and costs the halo rows a thread
  * re-expands at its first output row plus weights of two stages competing
- * for L2. It is applied only when an intermediate is big enough for the
- * saving to show: at least half of L2 (min_bytes). */
+ * for L2. A stage joins only when the intermediate it removes is big enough
+ * for the saving to show: at least half of L2 (min_bytes); so does the
+ * scaled project, whose per-image weight scaling must stay small next to
+ * the data. Pooling joins whenever it can (it only adds sums of rows that
+ * are in cache). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,8 +90,10 @@ static bool depthwise(const er_graph *g, const er_node *n) {
     const er_value *w = weights(g, n);
     if (!w || !input_4d(g, n) || has_residual(n)) return false;
     int64_t C = g->values[n->in[0]].dims[3];
+    /* a 1x1 "depthwise" conv is a per-channel scale, not a block's middle */
     return w->dims[0] == C && w->dims[1] == 1 && er_attr_int(n, "group", 1) == C &&
-           w->dims[2] <= FUSE_MAX_KH && ints_all(n, "dilations", 1);
+           w->dims[2] <= FUSE_MAX_KH && w->dims[2] * w->dims[3] > 1 &&
+           ints_all(n, "dilations", 1);
 }
 
 static size_t value_bytes(const er_graph *g, int v) {
@@ -105,13 +119,34 @@ static er_status copy_act(er_graph *g, er_node *dst, const er_node *s, const cha
     return ER_OK;
 }
 
+/* Turns node n into a ConvBlockNhwc with inputs `in` (IN_COUNT of
+ * conv_block_nhwc.c) and attributes `attr`. */
+static er_status become_block(er_graph *g, er_node *n, int *in, er_attr *attr, int n_attr) {
+    n->op_type = "ConvBlockNhwc";
+    n->domain = "edgerun";
+    n->op = er_op_find(n->op_type, n->domain);
+    if (!n->op) return er_fail(ER_ERR_INTERNAL, "no op edgerun::ConvBlockNhwc");
+    n->in = in;
+    n->n_in = 9;
+    n->attr = attr;
+    n->n_attr = n_attr;
+    return ER_OK;
+}
+
+static int *block_inputs(er_graph *g) {
+    int *in = er_pool_array(g->pool, 9, sizeof(int));
+    if (in)
+        for (int i = 0; i < 9; i++) in[i] = -1;
+    return in;
+}
+
 /* Rewrites `last` (the project conv, or the depthwise one without a project
  * stage) into the fused node; e and p may be NULL. */
 static er_status fuse(er_graph *g, er_node *e, er_node *d, er_node *p) {
     er_node *last = p ? p : d;
     /* read everything from the stage nodes before `last` changes */
     er_node de = e ? *e : (er_node){0}, dd = *d, dp = p ? *p : (er_node){0};
-    int *in = er_pool_array(g->pool, 8, sizeof(int));
+    int *in = block_inputs(g);
     if (!in) return er_fail(ER_ERR_NOMEM, "out of memory");
     in[0] = e ? de.in[0] : dd.in[0];
     in[1] = e ? de.in[1] : -1;
@@ -131,19 +166,73 @@ static er_status fuse(er_graph *g, er_node *e, er_node *d, er_node *p) {
         const er_attr *a = er_attr_find(&dd, window[i]);
         if (a) attr[n_attr++] = *a;
     }
-    last->op_type = "ConvBlockNhwc";
-    last->domain = "edgerun";
-    last->op = er_op_find(last->op_type, last->domain);
-    if (!last->op) return er_fail(ER_ERR_INTERNAL, "no op edgerun::ConvBlockNhwc");
-    last->in = in;
-    last->n_in = 8;
-    last->attr = attr;
-    last->n_attr = n_attr;
+    ER_TRY(become_block(g, last, in, attr, n_attr));
     if (e) ER_TRY(copy_act(g, last, &de, "expand"));
     ER_TRY(copy_act(g, last, &dd, "dw"));
     if (p) ER_TRY(copy_act(g, last, &dp, "project"));
     if (e) e->op_type = NULL;
     if (p) d->op_type = NULL;
+    return ER_OK;
+}
+
+static bool is_node(const er_node *n, const char *domain, const char *op) {
+    return n && n->op_type && strcmp(n->domain, domain) == 0 && strcmp(n->op_type, op) == 0;
+}
+
+/* GlobalAveragePoolNhwc `pool` of a depthwise output: the block (or the
+ * depthwise conv, made a one-stage block) computes the means as its second
+ * output. */
+static er_status fuse_pool(er_graph *g, er_node *pool) {
+    if (pool->n_in != 1 || pool->n_out != 1 || pool->out[0] < 0) return ER_OK;
+    er_node *x = er_pass_producer(g, pool->in[0]);
+    bool block = is_node(x, "edgerun", "ConvBlockNhwc") && x->n_in > 5 && x->in[3] >= 0 &&
+                 x->in[5] < 0 && x->n_out == 1;
+    if (!block) {
+        if (!depthwise(g, x)) return ER_OK;
+        ER_TRY(fuse(g, NULL, x, NULL));
+    }
+    int *out = er_pool_array(g->pool, 2, sizeof(int));
+    if (!out) return er_fail(ER_ERR_NOMEM, "out of memory");
+    out[0] = x->out[0];
+    out[1] = pool->out[0];
+    x->out = out;
+    x->n_out = 2;
+    pool->op_type = NULL;
+    return ER_OK;
+}
+
+/* ConvNhwc 1x1 `p` reading Mul(d, s) with s [N,1,1,E] per image and channel:
+ * p becomes the scaled-project block reading d and s. */
+static er_status fuse_scale(er_graph *g, er_node *p, size_t threshold) {
+    if (!pointwise(g, p)) return ER_OK;
+    int m = p->in[0];
+    er_node *mul = er_pass_producer(g, m);
+    if (!is_node(mul, "", "Mul") || mul->n_in != 2 || er_pass_sole_consumer(g, m) != p ||
+        value_bytes(g, m) < threshold)
+        return ER_OK;
+    const er_value *mv = &g->values[m];
+    for (int k = 0; k < 2; k++) {
+        int d = mul->in[k], s = mul->in[1 - k];
+        if (d < 0 || s < 0 || d == s) continue;
+        const er_value *dv = &g->values[d], *sv = &g->values[s];
+        int64_t want[4] = {mv->dims[0], 1, 1, mv->dims[3]};
+        if (dv->dtype != ER_F32 || sv->dtype != ER_F32 ||
+            !er_shape_equal(dv->rank, dv->dims, mv->rank, mv->dims) ||
+            !er_shape_equal(sv->rank, sv->dims, 4, want))
+            continue;
+        er_node dp = *p;
+        int *in = block_inputs(g);
+        if (!in) return er_fail(ER_ERR_NOMEM, "out of memory");
+        in[0] = d;
+        in[5] = dp.in[1];
+        in[6] = dp.n_in > 2 ? dp.in[2] : -1;
+        in[7] = has_residual(&dp) ? dp.in[3] : -1;
+        in[8] = s;
+        ER_TRY(become_block(g, p, in, NULL, 0));
+        ER_TRY(copy_act(g, p, &dp, "project"));
+        mul->op_type = NULL;
+        return ER_OK;
+    }
     return ER_OK;
 }
 
@@ -170,6 +259,11 @@ er_status er_pass_fuse_blocks(er_graph *g) {
             p = NULL;
         if (!e && !p) continue;
         ER_TRY(fuse(g, e, d, p));
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        er_node *n = &g->nodes[i];
+        if (is_node(n, "edgerun", "GlobalAveragePoolNhwc")) ER_TRY(fuse_pool(g, n));
+        else if (is_conv(n)) ER_TRY(fuse_scale(g, n, threshold));
     }
     return ER_OK;
 }

@@ -2,13 +2,17 @@
  * chain of its stages.
  *
  * Each case builds a random block (forms expand->dw->project, expand->dw,
- * dw->project), runs it at every ISA level the CPU has with no pool and with
+ * dw->project, with channel means of the depthwise output, and the scaled
+ * project), runs it at every ISA level the CPU has with no pool and with
  * pools of 2 and 3 threads, and checks:
- *   - against er_conv_ref applied stage by stage: |y - ref| <= 1e-4 * max(1, |ref|);
- *   - against the unfused chain (er_conv_run per stage at the same level):
+ *   - against er_conv_ref applied stage by stage (the scale as a separate
+ *     multiply, the means in double): |got - ref| <= 1e-4 * max(1, |ref|);
+ *   - y against the unfused chain (er_conv_run per stage at the same level):
  *     bit-identical, since the block runs the same kernels in the same
- *     summation order (conv_block.h);
- *   - bit-identical across thread counts; nothing written past y.
+ *     summation order (conv_block.h); not for the scaled form, which folds
+ *     the scale into the weights;
+ *   - y bit-identical across thread counts; nothing written past y or the
+ *     means.
  * A failure prints the stages, level, threads, seed and the first bad index. */
 #include <string.h>
 
@@ -29,7 +33,10 @@ static const er_act k_acts[] = {
 };
 #define N_ACTS ((int)(sizeof k_acts / sizeof k_acts[0]))
 
-enum { FORM_EDP, FORM_ED, FORM_DP };
+/* Forms (conv_block.h). */
+enum { FORM_EDP, FORM_ED, FORM_DP, FORM_ED_MEAN, FORM_D_MEAN, FORM_P_SCALE, FORM_COUNT };
+static const char *const k_forms[FORM_COUNT] = {"expand-dw-project", "expand-dw", "dw-project",
+                                                "expand-dw+mean", "dw+mean", "project*scale"};
 
 typedef struct block_case {
     int form;
@@ -53,35 +60,39 @@ static void pointwise(er_conv_desc *d, int64_t N, int64_t H, int64_t W, int64_t 
 static er_conv_block_desc make_block(const block_case *c) {
     er_conv_block_desc b;
     memset(&b, 0, sizeof b);
-    b.has_expand = c->form != FORM_DP;
-    b.has_project = c->form != FORM_ED;
-    int64_t E = b.has_expand ? c->E : c->C;
+    b.has_expand = c->form == FORM_EDP || c->form == FORM_ED || c->form == FORM_ED_MEAN;
+    b.has_dw = c->form != FORM_P_SCALE;
+    b.has_project = c->form == FORM_EDP || c->form == FORM_DP || c->form == FORM_P_SCALE;
+    b.has_scale = c->form == FORM_P_SCALE;
+    b.has_mean = c->form == FORM_ED_MEAN || c->form == FORM_D_MEAN;
+    int64_t E = b.has_expand ? c->E : c->C, OH = c->H, OW = c->W;
     if (b.has_expand) pointwise(&b.expand, c->N, c->H, c->W, c->C, E, k_acts[c->act[0]], 0);
-    er_conv_desc *d = &b.dw;
-    d->N = c->N;
-    d->H = c->H;
-    d->W = c->W;
-    d->C = d->M = d->group = E;
-    d->KH = d->KW = c->K;
-    d->stride_h = d->stride_w = c->stride;
-    d->dil_h = d->dil_w = 1;
-    d->pad_top = c->pt;
-    d->pad_left = c->pl;
-    d->pad_bottom = c->pb;
-    d->pad_right = c->pr;
-    d->OH = er_conv_out_size(c->H, c->K, c->stride, 1, c->pt, c->pb);
-    d->OW = er_conv_out_size(c->W, c->K, c->stride, 1, c->pl, c->pr);
-    d->act = k_acts[c->act[1]];
+    if (b.has_dw) {
+        er_conv_desc *d = &b.dw;
+        d->N = c->N;
+        d->H = c->H;
+        d->W = c->W;
+        d->C = d->M = d->group = E;
+        d->KH = d->KW = c->K;
+        d->stride_h = d->stride_w = c->stride;
+        d->dil_h = d->dil_w = 1;
+        d->pad_top = c->pt;
+        d->pad_left = c->pl;
+        d->pad_bottom = c->pb;
+        d->pad_right = c->pr;
+        d->OH = OH = er_conv_out_size(c->H, c->K, c->stride, 1, c->pt, c->pb);
+        d->OW = OW = er_conv_out_size(c->W, c->K, c->stride, 1, c->pl, c->pr);
+        d->act = k_acts[c->act[1]];
+    }
     if (b.has_project)
-        pointwise(&b.project, c->N, d->OH, d->OW, E, c->M, k_acts[c->act[2]], c->residual);
+        pointwise(&b.project, c->N, OH, OW, E, c->M, k_acts[c->act[2]], c->residual);
     return b;
 }
 
 static void print_case(const block_case *c) {
-    static const char *const forms[] = {"expand-dw-project", "expand-dw", "dw-project"};
     printf("    %s N%lld H%lld W%lld C%lld E%lld M%lld k%lld s%lld pad %lld,%lld,%lld,%lld acts "
            "%s/%s/%s res %d\n",
-           forms[c->form], (long long)c->N, (long long)c->H, (long long)c->W, (long long)c->C,
+           k_forms[c->form], (long long)c->N, (long long)c->H, (long long)c->W, (long long)c->C,
            (long long)c->E, (long long)c->M, (long long)c->K, (long long)c->stride,
            (long long)c->pt, (long long)c->pl, (long long)c->pb, (long long)c->pr,
            er_act_name(k_acts[c->act[0]].kind), er_act_name(k_acts[c->act[1]].kind),
@@ -94,15 +105,19 @@ typedef struct stage_data {
     float *w[3], *b[3];
 } stage_data;
 
-/* Runs the stages one by one: reference (plans == NULL) or unfused plans. */
+/* Runs the stages one by one: reference (plans == NULL) or unfused plans.
+ * t1: the expand output; t2: the depthwise output (or the scaled input);
+ * mean: the depthwise output's channel means (in double), when asked. */
 static void run_chain(const er_conv_block_desc *b, const stage_data *s, er_conv_plan *const *plans,
-                      const float *x, const float *z, float *t1, float *t2, float *y) {
+                      const float *x, const float *z, const float *scale, float *t1, float *t2,
+                      float *y, float *mean) {
     const float *in = x;
     void *sc = NULL;
     if (plans) {
         size_t sb = 64;
         for (int i = 0; i < 3; i++)
-            if (plans[i] && er_conv_scratch_bytes(plans[i]) > sb) sb = er_conv_scratch_bytes(plans[i]);
+            if (plans[i] && er_conv_scratch_bytes(plans[i]) > sb)
+                sb = er_conv_scratch_bytes(plans[i]);
         sc = er_aligned_alloc(sb);
     }
     if (b->has_expand) {
@@ -110,13 +125,36 @@ static void run_chain(const er_conv_block_desc *b, const stage_data *s, er_conv_
         else er_conv_ref(&b->expand, in, s->w[0], s->b[0], NULL, t1);
         in = t1;
     }
-    float *dout = b->has_project ? t2 : y;
-    if (plans) er_conv_run(plans[1], in, NULL, dout, sc, NULL);
-    else er_conv_ref(&b->dw, in, s->w[1], s->b[1], NULL, dout);
+    if (b->has_dw) {
+        float *dout = b->has_project ? t2 : y;
+        if (plans) er_conv_run(plans[1], in, NULL, dout, sc, NULL);
+        else er_conv_ref(&b->dw, in, s->w[1], s->b[1], NULL, dout);
+        if (mean) {
+            const er_conv_desc *d = &b->dw;
+            for (int64_t n = 0; n < d->N; n++)
+                for (int64_t k = 0; k < d->M; k++) {
+                    double acc = 0;
+                    for (int64_t p = 0; p < d->OH * d->OW; p++)
+                        acc += dout[(n * d->OH * d->OW + p) * d->M + k];
+                    mean[n * d->M + k] = (float)(acc / (double)(d->OH * d->OW));
+                }
+        }
+        in = dout;
+    }
     if (b->has_project) {
+        if (b->has_scale) {
+            const er_conv_desc *p = &b->project;
+            for (int64_t n = 0; n < p->N; n++)
+                for (int64_t q = 0; q < p->H * p->W; q++)
+                    for (int64_t k = 0; k < p->C; k++) {
+                        size_t i = (size_t)((n * p->H * p->W + q) * p->C + k);
+                        t2[i] = in[i] * scale[n * p->C + k];
+                    }
+            in = t2;
+        }
         const float *zz = b->project.has_residual ? z : NULL;
-        if (plans) er_conv_run(plans[2], dout, zz, y, sc, NULL);
-        else er_conv_ref(&b->project, dout, s->w[2], s->b[2], zz, y);
+        if (plans) er_conv_run(plans[2], in, zz, y, sc, NULL);
+        else er_conv_ref(&b->project, in, s->w[2], s->b[2], zz, y);
     }
     er_aligned_free(sc);
 }
@@ -128,9 +166,14 @@ typedef struct pools {
 
 static int g_levels_reported;
 
+static void report(const er_conv_block_plan *p, er_isa isa, int threads, uint64_t seed) {
+    printf("  %s (%s) threads %d seed %llu: ", er_conv_block_algo(p), er_isa_name(isa), threads,
+           (unsigned long long)seed);
+}
+
 static int check_block(const block_case *c, uint64_t seed, const pools *pl) {
     er_conv_block_desc b = make_block(c);
-    const er_conv_desc *st[3] = {b.has_expand ? &b.expand : NULL, &b.dw,
+    const er_conv_desc *st[3] = {b.has_expand ? &b.expand : NULL, b.has_dw ? &b.dw : NULL,
                                  b.has_project ? &b.project : NULL};
     const er_conv_desc *last = b.has_project ? &b.project : &b.dw;
     ktest_rng r = {seed};
@@ -144,15 +187,20 @@ static int check_block(const block_case *c, uint64_t seed, const pools *pl) {
         ktest_fill(&r, s.w[i], nw, -1, 1);
         ktest_fill(&r, s.b[i], (size_t)st[i]->M, -0.5f, 0.5f);
     }
-    size_t nx = (size_t)(c->N * c->H * c->W * c->C), ny = out_floats(last);
-    size_t n1 = b.has_expand ? out_floats(&b.expand) : 1, n2 = out_floats(&b.dw);
+    int64_t E = b.has_dw ? b.dw.C : b.project.C;
+    size_t nx = (size_t)(c->N * c->H * c->W * (b.has_expand ? c->C : E)), ny = out_floats(last);
+    size_t n1 = b.has_expand ? out_floats(&b.expand) : 1;
+    size_t n2 = b.has_dw ? out_floats(&b.dw) : nx, nm = (size_t)(c->N * E);
     float *x = malloc(nx * sizeof(float)), *z = malloc(ny * sizeof(float));
+    float *sc = malloc(nm * sizeof(float));
     float *t1 = malloc(n1 * sizeof(float)), *t2 = malloc(n2 * sizeof(float));
     float *ref = malloc(ny * sizeof(float)), *unf = malloc(ny * sizeof(float));
+    float *mref = malloc(nm * sizeof(float)), *mean = malloc((nm + GUARD) * sizeof(float));
     float *y = malloc((ny + GUARD) * sizeof(float)), *y0 = malloc(ny * sizeof(float));
     ktest_fill(&r, x, nx, -1, 1);
     ktest_fill(&r, z, ny, -1, 1);
-    run_chain(&b, &s, NULL, x, z, t1, t2, ref);
+    ktest_fill(&r, sc, nm, 0, 1.5f);
+    run_chain(&b, &s, NULL, x, z, sc, t1, t2, ref, b.has_mean ? mref : NULL);
     er_isa levels[4];
     int skipped, nl = ktest_levels(levels, &skipped), ok = 1;
     if (!g_levels_reported) {
@@ -164,34 +212,41 @@ static int check_block(const block_case *c, uint64_t seed, const pools *pl) {
         er_conv_plan *plans[3] = {NULL, NULL, NULL};
         er_conv_block_plan *p = NULL;
         for (int i = 0; i < 3 && ok; i++)
-            if (st[i] && er_conv_plan_create(st[i], s.w[i], s.b[i], levels[li], 1, &plans[i]) != ER_OK)
+            if (st[i] &&
+                er_conv_plan_create(st[i], s.w[i], s.b[i], levels[li], 1, &plans[i]) != ER_OK)
                 ok = 0;
-        const float *const wv[3] = {s.w[0], s.w[1], s.w[2]}, *const bv[3] = {s.b[0], s.b[1], s.b[2]};
+        const float *const wv[3] = {s.w[0], s.w[1], s.w[2]};
+        const float *const bv[3] = {s.b[0], s.b[1], s.b[2]};
         if (ok && er_conv_block_plan_create(&b, wv, bv, levels[li], 3, &p) != ER_OK) ok = 0;
         if (!ok) {
             printf("  plan failed at %s: %s\n", er_isa_name(levels[li]), er_last_error());
             print_case(c);
         }
-        if (ok) run_chain(&b, &s, plans, x, z, t1, t2, unf);
+        if (ok) run_chain(&b, &s, plans, x, z, sc, t1, t2, unf, NULL);
         size_t sb = ok ? er_conv_block_scratch_bytes(p) : 0;
         void *scratch = sb ? er_aligned_alloc(sb) : NULL;
         for (int t = 0; t < 3 && ok; t++) {
-            for (int i = 0; i < GUARD; i++) y[ny + i] = GUARD_VAL;
+            for (int i = 0; i < GUARD; i++) y[ny + i] = mean[nm + i] = GUARD_VAL;
             memset(y, 0xff, ny * sizeof(float)); /* NaNs: unwritten outputs fail */
-            er_conv_block_run(p, x, z, y, scratch, pl->p[t]);
+            memset(mean, 0xff, nm * sizeof(float));
+            er_conv_block_io io = {x, z, sc, y, mean};
+            er_conv_block_run(p, &io, scratch, pl->p[t]);
             long bad = ktest_first_bad(y, ref, ny, 1e-4);
+            long mbad = b.has_mean ? ktest_first_bad(mean, mref, nm, 1e-4) : -1;
             int guard_ok = 1;
-            for (int i = 0; i < GUARD; i++) guard_ok &= y[ny + i] == GUARD_VAL;
+            for (int i = 0; i < GUARD; i++)
+                guard_ok &= y[ny + i] == GUARD_VAL && mean[nm + i] == GUARD_VAL;
             if (t == 0) memcpy(y0, y, ny * sizeof(float));
             int same_threads = memcmp(y, y0, ny * sizeof(float)) == 0;
-            int same_unfused = memcmp(y, unf, ny * sizeof(float)) == 0;
-            if (bad >= 0 || !guard_ok || !same_threads || !same_unfused) {
-                printf("  %s (%s) threads %d seed %llu: ", er_conv_block_algo(p),
-                       er_isa_name(levels[li]), pl->n[t], (unsigned long long)seed);
+            int same_unfused = b.has_scale || memcmp(y, unf, ny * sizeof(float)) == 0;
+            if (bad >= 0 || mbad >= 0 || !guard_ok || !same_threads || !same_unfused) {
+                report(p, levels[li], pl->n[t], seed);
                 if (bad >= 0) {
                     printf("y[%ld] = %.7g, reference %.7g\n", bad, y[bad], ref[bad]);
+                } else if (mbad >= 0) {
+                    printf("mean[%ld] = %.7g, reference %.7g\n", mbad, mean[mbad], mref[mbad]);
                 } else if (!guard_ok) {
-                    printf("wrote past the end of y\n");
+                    printf("wrote past the end of y or mean\n");
                 } else if (!same_threads) {
                     printf("result differs from the 1-thread run\n");
                 } else {
@@ -214,10 +269,13 @@ static int check_block(const block_case *c, uint64_t seed, const pools *pl) {
     }
     free(x);
     free(z);
+    free(sc);
     free(t1);
     free(t2);
     free(ref);
     free(unf);
+    free(mref);
+    free(mean);
     free(y);
     free(y0);
     return ok;
@@ -238,6 +296,10 @@ static void close_pools(pools *pl) {
     er_threadpool_free(pl->p[2]);
 }
 
+static int has_project(int form) {
+    return form == FORM_EDP || form == FORM_DP || form == FORM_P_SCALE;
+}
+
 /* The grid of the brief: odd channel counts, expansion factors, K 3 and 5,
  * stride 1 and 2, odd H/W, residual on/off, every activation at every stage
  * (cycled), each form, batch 1 and 2. */
@@ -248,7 +310,7 @@ TEST(conv_block_grid) {
     static const int64_t chans[] = {1, 3, 7, 17, 33};
     static const int64_t factors[] = {1, 3, 6};
     int ok = 1, k = 0;
-    for (int form = FORM_EDP; form <= FORM_DP && ok; form++)
+    for (int form = 0; form < FORM_COUNT && ok; form++)
         for (size_t ci = 0; ci < 5 && ok; ci++)
             for (int64_t K = 3; K <= 5 && ok; K += 2)
                 for (int64_t s = 1; s <= 2 && ok; s++) {
@@ -265,7 +327,7 @@ TEST(conv_block_grid) {
                     c.stride = s;
                     c.pt = c.pl = c.pb = c.pr = K / 2;
                     for (int i = 0; i < 3; i++) c.act[i] = (k + 3 * i) % N_ACTS;
-                    c.residual = form != FORM_ED && k % 3 != 1;
+                    c.residual = has_project(form) && k % 3 != 1;
                     k++;
                     ok = check_block(&c, seed + (uint64_t)k, &pl);
                 }
@@ -282,10 +344,10 @@ TEST(conv_block_random) {
     uint64_t seed = ktest_seed(7117);
     ktest_rng r = {seed};
     int ok = 1;
-    for (int i = 0; i < 150 && ok; i++) {
+    for (int i = 0; i < 200 && ok; i++) {
         block_case c;
         memset(&c, 0, sizeof c);
-        c.form = (int)ktest_int(&r, 0, 2);
+        c.form = (int)ktest_int(&r, 0, FORM_COUNT - 1);
         c.N = ktest_int(&r, 1, 2);
         c.H = ktest_int(&r, 1, 12);
         c.W = ktest_int(&r, 1, i % 10 == 0 ? 60 : 13);
@@ -299,9 +361,9 @@ TEST(conv_block_random) {
         c.pb = ktest_int(&r, 0, c.K - 1);
         c.pr = ktest_int(&r, 0, c.K - 1);
         for (int k = 0; k < 3; k++) c.act[k] = (int)ktest_int(&r, 0, N_ACTS - 1);
-        c.residual = (int)ktest_int(&r, 0, 1) && c.form != FORM_ED;
-        if (er_conv_out_size(c.H, c.K, c.stride, 1, c.pt, c.pb) < 1 ||
-            er_conv_out_size(c.W, c.K, c.stride, 1, c.pl, c.pr) < 1)
+        c.residual = (int)ktest_int(&r, 0, 1) && has_project(c.form);
+        if (c.form != FORM_P_SCALE && (er_conv_out_size(c.H, c.K, c.stride, 1, c.pt, c.pb) < 1 ||
+                                       er_conv_out_size(c.W, c.K, c.stride, 1, c.pl, c.pr) < 1))
             continue;
         ok = check_block(&c, seed * 1000 + (uint64_t)i, &pl);
     }
@@ -343,5 +405,18 @@ TEST(conv_block_rejects_bad_desc) {
     CHECK_STATUS(er_conv_block_plan_create(&b, wv, bv, ER_ISA_SCALAR, 1, &p), ER_ERR_INVALID_ARG);
     b = good;
     b.dw.KH = 17;
+    CHECK_STATUS(er_conv_block_plan_create(&b, wv, bv, ER_ISA_SCALAR, 1, &p), ER_ERR_INVALID_ARG);
+    b = good;
+    b.has_dw = 0; /* expand -> project is not a form */
+    CHECK_STATUS(er_conv_block_plan_create(&b, wv, bv, ER_ISA_SCALAR, 1, &p), ER_ERR_INVALID_ARG);
+    CHECK_ERROR_HAS("form");
+    b = good;
+    b.has_project = 0;
+    b.has_scale = 1; /* a scale without the project stage */
+    CHECK_STATUS(er_conv_block_plan_create(&b, wv, bv, ER_ISA_SCALAR, 1, &p), ER_ERR_INVALID_ARG);
+    b = good;
+    b.has_expand = b.has_dw = 0;
+    b.has_mean = 1; /* means without the depthwise stage */
+    b.has_scale = 1;
     CHECK_STATUS(er_conv_block_plan_create(&b, wv, bv, ER_ISA_SCALAR, 1, &p), ER_ERR_INVALID_ARG);
 }

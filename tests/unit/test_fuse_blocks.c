@@ -318,6 +318,94 @@ TEST(fuse_blocks_leaves_other_chains) {
     er_model_free(m);
 }
 
+/* Squeeze-and-excitation (EfficientNet, MobileNetV3): [expand ->] dw -> d;
+ * s = sigmoid(conv(act(conv(GlobalAveragePool(d))))); project(d * s). The
+ * pool joins the block as its second output and the Mul the project. */
+static er_model *build_se(int64_t N, int64_t C, int64_t H, int64_t W, int64_t E, int64_t M,
+                          int64_t K, int64_t stride, int expand, int residual, const int *act,
+                          unsigned seed) {
+    mb b;
+    mb_init(&b);
+    int64_t xd[4] = {N, C, H, W};
+    mb_input(&b, "x", ER_F32, 4, xd);
+    char cur[64] = "x", a[64];
+    if (!expand) E = C;
+    if (expand) {
+        conv(&b, "expand", "x", E, C, 1, 1, 1, 0, 0, seed, "e");
+        add_act(&b, act[0], "e", "expand", a);
+        strcpy(cur, a);
+    }
+    conv(&b, "dw", cur, E, 1, K, E, stride, K / 2, K / 2, seed + 2, "d");
+    add_act(&b, act[1], "d", "dw", a);
+    char dname[64];
+    strcpy(dname, a);
+    mb_node(&b, "GlobalAveragePool", "gap", MB_IO(dname), MB_IO("g"), NULL);
+    int64_t R = E / 4 > 0 ? E / 4 : 1;
+    conv(&b, "fc1", "g", R, E, 1, 1, 1, 0, 0, seed + 4, "f1");
+    mb_node(&b, "Relu", "fc1_relu", MB_IO("f1"), MB_IO("f1r"), NULL);
+    conv(&b, "fc2", "f1r", E, R, 1, 1, 1, 0, 0, seed + 6, "f2");
+    mb_node(&b, "Sigmoid", "fc2_sigmoid", MB_IO("f2"), MB_IO("sc"), NULL);
+    mb_node(&b, "Mul", "scale", MB_IO("sc", dname), MB_IO("m"), NULL);
+    conv(&b, "project", "m", M, E, 1, 1, 1, 0, 0, seed + 8, "p");
+    strcpy(cur, "p");
+    if (residual) {
+        mb_node(&b, "Add", "add", MB_IO("p", "x"), MB_IO("s"), NULL);
+        strcpy(cur, "s");
+    }
+    mb_node(&b, "Identity", "out", MB_IO(cur), MB_IO("y"), NULL);
+    mb_output(&b, "y");
+    return mb_load(&b, 14);
+}
+
+TEST(fuse_blocks_squeeze_excitation) {
+    static const int64_t chans[] = {1, 3, 7, 17, 33};
+    er_isa levels[4];
+    int skipped, nl = ktest_levels(levels, &skipped), ok = 1;
+    for (int k = 0; k < 10 && ok; k++) {
+        block_case c = {0}; /* for messages only */
+        c.form = k % 2 ? FORM_ED : FORM_DP;
+        c.N = 1 + (k % 3 == 2);
+        c.C = chans[k % 5];
+        c.H = 5 + 2 * (k % 3);
+        c.W = 9 - 2 * (k % 2);
+        c.E = c.C * (2 + k % 3);
+        c.K = k % 4 < 2 ? 3 : 5;
+        c.stride = 1 + k % 2;
+        c.pad_begin = c.pad_end = c.K / 2;
+        c.residual = c.stride == 1 && k % 4 == 0;
+        c.M = c.residual ? c.C : chans[(k + 2) % 5];
+        for (int i = 0; i < 3; i++) c.act[i] = (k + 2 * i + 1) % ACT_COUNT;
+        int expand = k % 2;
+        er_model *m = build_se(c.N, c.C, c.H, c.W, c.E, c.M, c.K, c.stride, expand, c.residual,
+                               c.act, 300 + (unsigned)k);
+        CHECK(m);
+        setenv("EDGERUN_FUSE_MIN_BYTES", "0", 1);
+        for (int li = 0; li < nl && ok; li++)
+            for (int t = 1; t <= 2 && ok; t++) {
+                er_session *f = session(m, t, levels[li], 1), *u = session(m, t, levels[li], 0);
+                ok = f && u;
+                /* the block with its means, the scaled project, the two SE convs */
+                if (ok && (count_op(f, "ConvBlockNhwc") != 2 || count_op(f, "ConvNhwc") != 2 ||
+                           count_op(f, "GlobalAveragePoolNhwc") != 0 || count_op(f, "Mul") != 0)) {
+                    printf("  fused graph: %d ConvBlockNhwc, %d ConvNhwc, %d pools, %d Mul "
+                           "(want 2, 2, 0, 0)\n",
+                           count_op(f, "ConvBlockNhwc"), count_op(f, "ConvNhwc"),
+                           count_op(f, "GlobalAveragePoolNhwc"), count_op(f, "Mul"));
+                    print_case(&c);
+                    ok = 0;
+                }
+                char what[64];
+                snprintf(what, sizeof what, "SE %s, %d thread(s)", er_isa_name(levels[li]), t);
+                if (ok) ok = same_outputs(f, u, 17 + (unsigned)k, &c, what);
+                er_session_free(f);
+                er_session_free(u);
+            }
+        unsetenv("EDGERUN_FUSE_MIN_BYTES");
+        er_model_free(m);
+    }
+    CHECK(ok);
+}
+
 /* With the default threshold a small block stays unfused and a block whose
  * expanded tensor is large (64x64x96 floats, 1.5 MiB) fuses. */
 TEST(fuse_blocks_default_threshold) {
