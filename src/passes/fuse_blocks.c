@@ -19,19 +19,20 @@
  * expand stage no residual; the depthwise stage has group = channels,
  * dilation 1, more than one tap, at most 16 rows and no residual; an
  * intermediate value has exactly one reader (the next stage, as its input
- * 0) and is not a graph output. The fused node takes the place of the chain's last node, so
- * every input it reads (x, and a residual z or scale s that the last node
- * already read) is computed before it; a pooled output moves earlier, to
- * the producer of what was pooled, which its readers follow.
+ * 0) and is not a graph output. The fused node takes the place of the
+ * chain's last node, so every input it reads (x, and a residual z or scale
+ * s that the last node already read) is computed before it; a pooled
+ * output moves earlier, to the producer of what was pooled, which its
+ * readers follow.
  *
  * Where it pays (docs/fusion.md): the fusion saves the round trip of the
  * intermediates through L3/DRAM, and costs the halo rows a thread
  * re-expands at its first output row plus weights of two stages competing
  * for L2. A stage joins only when the intermediate it removes is big enough
  * for the saving to show: at least half of L2 (min_bytes); so does the
- * scaled project, whose per-image weight scaling must stay small next to
- * the data. Pooling joins whenever it can (it only adds sums of rows that
- * are in cache). */
+ * scaled project, whose per-image weight scaling (E*M products) must also
+ * stay small next to the data (H*W >= 4*M). Pooling joins whenever it can
+ * (it only adds sums of rows that are in cache). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,6 +212,9 @@ static er_status fuse_scale(er_graph *g, er_node *p, size_t threshold) {
         value_bytes(g, m) < threshold)
         return ER_OK;
     const er_value *mv = &g->values[m];
+    /* the weights are scaled per image (E*M products) instead of the input
+     * (H*W*E): worth it only when that is much less work */
+    if (4 * weights(g, p)->dims[0] > mv->dims[1] * mv->dims[2]) return ER_OK;
     for (int k = 0; k < 2; k++) {
         int d = mul->in[k], s = mul->in[1 - k];
         if (d < 0 || s < 0 || d == s) continue;

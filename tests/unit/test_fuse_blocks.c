@@ -366,11 +366,12 @@ TEST(fuse_blocks_squeeze_excitation) {
         c.form = k % 2 ? FORM_ED : FORM_DP;
         c.N = 1 + (k % 3 == 2);
         c.C = chans[k % 5];
-        c.H = 5 + 2 * (k % 3);
-        c.W = 9 - 2 * (k % 2);
-        c.E = c.C * (2 + k % 3);
         c.K = k % 4 < 2 ? 3 : 5;
         c.stride = 1 + k % 2;
+        /* the scaled project needs OH*OW >= 4*M (M <= 33): 143 or 156 pixels */
+        c.H = c.stride == 1 ? 13 : 25;
+        c.W = c.stride == 1 ? 11 : 23;
+        c.E = c.C * (2 + k % 3);
         c.pad_begin = c.pad_end = c.K / 2;
         c.residual = c.stride == 1 && k % 4 == 0;
         c.M = c.residual ? c.C : chans[(k + 2) % 5];
@@ -404,6 +405,20 @@ TEST(fuse_blocks_squeeze_excitation) {
         er_model_free(m);
     }
     CHECK(ok);
+    /* 5x5 pixels, M = 17: scaling the weights (E*M) would cost more than
+     * the Mul (H*W*E), so the Mul stays; the pool still joins the block */
+    const int acts[3] = {ACT_RELU, ACT_RELU, ACT_NONE};
+    er_model *m = build_se(1, 8, 5, 5, 24, 17, 3, 1, 1, 0, acts, 400);
+    CHECK(m);
+    setenv("EDGERUN_FUSE_MIN_BYTES", "0", 1);
+    er_session *f = session(m, 1, er_isa_detected(), 1);
+    unsetenv("EDGERUN_FUSE_MIN_BYTES");
+    CHECK(f);
+    CHECK_EQ_INT(count_op(f, "ConvBlockNhwc"), 1);
+    CHECK_EQ_INT(count_op(f, "Mul"), 1);
+    CHECK_EQ_INT(count_op(f, "GlobalAveragePoolNhwc"), 0);
+    er_session_free(f);
+    er_model_free(m);
 }
 
 /* With the default threshold a small block stays unfused and a block whose
