@@ -41,6 +41,7 @@ struct er_conv_block_plan {
     int64_t N, H, W, C, E, OH, OW, M;
     size_t ring_bytes, row_bytes, sums_bytes, per_thread;
     size_t pw_floats; /* scaled project weights (shared scratch) */
+    void (*sum_row)(float *restrict, const float *restrict, size_t, size_t);
     int threads;
     char name[96];
 };
@@ -105,6 +106,35 @@ static int pointwise_plan(const er_conv_plan *s) {
 
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 
+/* sums[k] += row[i*E + k] for i < pixels: the channel sums of one output
+ * row. Compiled per ISA (the base file targets plain x86-64/SSE2), picked
+ * at plan time; the same C, so every level sums in the same order. */
+#define SUM_ROW_BODY                                                                           \
+    size_t k0 = 0;                                                                             \
+    for (; k0 + 64 <= E; k0 += 64) { /* 64 sums held in registers over the row */             \
+        float acc[64];                                                                         \
+        for (size_t k = 0; k < 64; k++) acc[k] = sums[k0 + k];                                 \
+        for (size_t i = 0; i < pixels; i++)                                                    \
+            for (size_t k = 0; k < 64; k++) acc[k] += row[i * E + k0 + k];                     \
+        for (size_t k = 0; k < 64; k++) sums[k0 + k] = acc[k];                                 \
+    }                                                                                          \
+    for (size_t i = 0; i < pixels; i++)                                                        \
+        for (size_t k = k0; k < E; k++) sums[k] += row[i * E + k];
+static void sum_row(float *restrict sums, const float *restrict row, size_t pixels, size_t E) {
+    SUM_ROW_BODY
+}
+#if ER_ARCH_X86_64
+__attribute__((target("avx2,fma"))) static void sum_row_avx2(float *restrict sums,
+                                                             const float *restrict row,
+                                                             size_t pixels, size_t E) {
+    SUM_ROW_BODY
+}
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,prefer-vector-width=512"))) static void
+sum_row_avx512(float *restrict sums, const float *restrict row, size_t pixels, size_t E) {
+    SUM_ROW_BODY
+}
+#endif
+
 /* Packed floats of a pointwise stage's weights (the layout of gemm.h, or
  * of the depthwise rows for a one-channel stage). */
 static size_t packed_floats(const er_conv_plan *s) {
@@ -162,6 +192,11 @@ er_status er_conv_block_plan_create(const er_conv_block_desc *d, const float *co
         p->OW = g->OW;
         p->C = d->has_expand ? d->expand.C : p->E;
         p->M = d->has_project ? d->project.M : p->E;
+        p->sum_row = sum_row;
+#if ER_ARCH_X86_64
+        if (isa == ER_ISA_AVX2) p->sum_row = sum_row_avx2;
+        if (isa == ER_ISA_AVX512) p->sum_row = sum_row_avx512;
+#endif
         st = size_scratch(p);
     }
     if (st != ER_OK) {
@@ -295,11 +330,7 @@ static void block_task(void *arg, int64_t begin, int64_t end, int tid) {
             float *dout = p->p ? rowbuf : yr;
             dp->dk->fn((size_t)E, &r, dp->w, dp->cpad, dout, (size_t)E, NULL, 0, &dp->mm);
             if (dp->vact) dp->vact(&dw->act, dout, (size_t)(OW * E));
-            if (p->d.has_mean) {
-                float *s = sums + n * E;
-                for (int64_t i = 0; i < OW; i++)
-                    for (int64_t k = 0; k < E; k++) s[k] += dout[i * E + k];
-            }
+            if (p->d.has_mean) p->sum_row(sums + n * E, dout, (size_t)OW, (size_t)E);
             prow = dout;
         }
         if (p->p)
