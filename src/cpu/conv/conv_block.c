@@ -129,7 +129,7 @@ __attribute__((target("avx2,fma"))) static void sum_row_avx2(float *restrict sum
                                                              size_t pixels, size_t E) {
     SUM_ROW_BODY
 }
-__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,prefer-vector-width=512"))) static void
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) static void
 sum_row_avx512(float *restrict sums, const float *restrict row, size_t pixels, size_t E) {
     SUM_ROW_BODY
 }
