@@ -29,7 +29,8 @@
  * intermediates through L3/DRAM, and costs the halo rows a thread
  * re-expands at its first output row plus weights of two stages competing
  * for L2. A stage joins only when the intermediate it removes is big enough
- * for the saving to show: at least half of L2 (min_bytes); so does the
+ * for the saving to show: at least half of L2 (min_bytes), and the
+ * depthwise output has at least FUSE_MIN_ROWS rows to share; so does the
  * scaled project, whose per-image weight scaling (E*M products) must also
  * stay small next to the data (H*W >= 4*M). Pooling joins whenever it can
  * (it only adds sums of rows that are in cache). */
@@ -46,6 +47,11 @@
  * L2 anyway, and fusing it gains nothing measurable while the halo rows
  * cost threads). */
 #define FUSE_MIN_BYTES_DEFAULT (1024 * 1024)
+/* Fewest depthwise output rows for which expand/project stages fuse: the
+ * rows are split over the threads, and each thread re-expands the halo
+ * rows above its first one; with 2 threads, 14 and 7-row outputs lost 4 to
+ * 13% per block that way (docs/fusion.md), 28 rows and more did not. */
+#define FUSE_MIN_ROWS 28
 /* The depthwise row kernels take at most this many window rows
  * (ER_DW_ROWS_MAX in cpu/conv/dwconv.h). */
 #define FUSE_MAX_KH 16
@@ -240,20 +246,26 @@ static er_status fuse_scale(er_graph *g, er_node *p, size_t threshold) {
     return ER_OK;
 }
 
-/* EDGERUN_FUSE_MIN_BYTES overrides the threshold (tests set 0 so that
- * tiny blocks fuse; also for measuring, docs/fusion.md). */
+/* EDGERUN_FUSE_MIN_BYTES and EDGERUN_FUSE_MIN_ROWS override the
+ * thresholds (tests set 0 so that tiny blocks fuse; also for measuring,
+ * docs/fusion.md). */
+static int64_t env_or(const char *name, int64_t dflt) {
+    const char *s = getenv(name);
+    return s && *s ? (int64_t)strtoll(s, NULL, 0) : dflt;
+}
+
 static size_t min_bytes(void) {
-    const char *s = getenv("EDGERUN_FUSE_MIN_BYTES");
-    if (s && *s) return (size_t)strtoull(s, NULL, 0);
     int l2 = er_cpu()->l2_bytes;
-    return l2 > 0 ? (size_t)l2 / 2 : FUSE_MIN_BYTES_DEFAULT;
+    int64_t v = env_or("EDGERUN_FUSE_MIN_BYTES", l2 > 0 ? l2 / 2 : FUSE_MIN_BYTES_DEFAULT);
+    return v > 0 ? (size_t)v : 0;
 }
 
 er_status er_pass_fuse_blocks(er_graph *g) {
     const size_t threshold = min_bytes();
+    const int64_t min_rows = env_or("EDGERUN_FUSE_MIN_ROWS", FUSE_MIN_ROWS);
     for (int i = 0; i < g->n_nodes; i++) {
         er_node *d = &g->nodes[i];
-        if (!depthwise(g, d)) continue;
+        if (!depthwise(g, d) || g->values[d->out[0]].dims[1] < min_rows) continue;
         er_node *e = er_pass_producer(g, d->in[0]);
         if (!pointwise(g, e) || has_residual(e) || er_pass_sole_consumer(g, e->out[0]) != d ||
             value_bytes(g, e->out[0]) < threshold)

@@ -3,8 +3,9 @@
  *
  * Each random block (Conv 1x1 -> act -> depthwise Conv -> act -> Conv 1x1
  * [-> Add residual] [-> act], or its two-stage forms) runs in two sessions
- * with the same options: passes on with fuse_blocks (its size threshold
- * lowered to 0 through EDGERUN_FUSE_MIN_BYTES, so tiny test blocks fuse),
+ * with the same options: passes on with fuse_blocks (its size and row
+ * thresholds lowered to 0 through EDGERUN_FUSE_MIN_BYTES and
+ * EDGERUN_FUSE_MIN_ROWS, so tiny test blocks fuse),
  * and passes on with fuse_blocks disabled (EDGERUN_DISABLE_PASSES). The
  * fused graph must hold the expected ConvBlockNhwc and no left-over stage,
  * and outputs must agree within |diff| <= 1e-4 * max(1, |ref|), at 1 and 2
@@ -146,6 +147,17 @@ static void print_case(const block_case *c) {
            k_act_names[c->act[1]], k_act_names[c->act[2]], c->residual);
 }
 
+/* on: thresholds 0, so that the small test blocks fuse; off: defaults. */
+static void fuse_everything(int on) {
+    if (on) {
+        setenv("EDGERUN_FUSE_MIN_BYTES", "0", 1);
+        setenv("EDGERUN_FUSE_MIN_ROWS", "0", 1);
+    } else {
+        unsetenv("EDGERUN_FUSE_MIN_BYTES");
+        unsetenv("EDGERUN_FUSE_MIN_ROWS");
+    }
+}
+
 static er_session *session(const er_model *m, int threads, er_isa isa, int fuse) {
     er_options o;
     er_options_init(&o);
@@ -205,7 +217,7 @@ static int check_case(const block_case *c, unsigned seed) {
     if (!m) return 0;
     er_isa levels[4];
     int skipped, nl = ktest_levels(levels, &skipped), ok = 1;
-    setenv("EDGERUN_FUSE_MIN_BYTES", "0", 1);
+    fuse_everything(1);
     for (int li = 0; li < nl && ok; li++)
         for (int t = 1; t <= 2 && ok; t++) {
             er_session *f = session(m, t, levels[li], 1), *u = session(m, t, levels[li], 0);
@@ -216,7 +228,7 @@ static int check_case(const block_case *c, unsigned seed) {
             er_session_free(f);
             er_session_free(u);
         }
-    unsetenv("EDGERUN_FUSE_MIN_BYTES");
+    fuse_everything(0);
     er_model_free(m);
     return ok;
 }
@@ -266,9 +278,9 @@ TEST(fuse_blocks_keeps_shared_intermediates) {
     mb_output(&b, "e");
     er_model *m = mb_load(&b, 13);
     CHECK(m);
-    setenv("EDGERUN_FUSE_MIN_BYTES", "0", 1);
+    fuse_everything(1);
     er_session *f = session(m, 1, er_isa_detected(), 1), *u = session(m, 1, er_isa_detected(), 0);
-    unsetenv("EDGERUN_FUSE_MIN_BYTES");
+    fuse_everything(0);
     CHECK(f && u);
     CHECK_EQ_INT(count_op(f, "ConvBlockNhwc"), 1);
     CHECK_EQ_INT(count_op(f, "ConvNhwc"), 1);
@@ -308,9 +320,9 @@ TEST(fuse_blocks_leaves_other_chains) {
     mb_output(&b, "p");
     er_model *m = mb_load(&b, 13);
     CHECK(m);
-    setenv("EDGERUN_FUSE_MIN_BYTES", "0", 1);
+    fuse_everything(1);
     er_session *f = session(m, 1, er_isa_detected(), 1);
-    unsetenv("EDGERUN_FUSE_MIN_BYTES");
+    fuse_everything(0);
     CHECK(f);
     CHECK_EQ_INT(count_op(f, "ConvBlockNhwc"), 0);
     CHECK_EQ_INT(count_op(f, "ConvNhwc"), 3);
@@ -380,7 +392,7 @@ TEST(fuse_blocks_squeeze_excitation) {
         er_model *m = build_se(c.N, c.C, c.H, c.W, c.E, c.M, c.K, c.stride, expand, c.residual,
                                c.act, 300 + (unsigned)k);
         CHECK(m);
-        setenv("EDGERUN_FUSE_MIN_BYTES", "0", 1);
+        fuse_everything(1);
         for (int li = 0; li < nl && ok; li++)
             for (int t = 1; t <= 2 && ok; t++) {
                 er_session *f = session(m, t, levels[li], 1), *u = session(m, t, levels[li], 0);
@@ -401,7 +413,7 @@ TEST(fuse_blocks_squeeze_excitation) {
                 er_session_free(f);
                 er_session_free(u);
             }
-        unsetenv("EDGERUN_FUSE_MIN_BYTES");
+        fuse_everything(0);
         er_model_free(m);
     }
     CHECK(ok);
@@ -410,9 +422,9 @@ TEST(fuse_blocks_squeeze_excitation) {
     const int acts[3] = {ACT_RELU, ACT_RELU, ACT_NONE};
     er_model *m = build_se(1, 8, 5, 5, 24, 17, 3, 1, 1, 0, acts, 400);
     CHECK(m);
-    setenv("EDGERUN_FUSE_MIN_BYTES", "0", 1);
+    fuse_everything(1);
     er_session *f = session(m, 1, er_isa_detected(), 1);
-    unsetenv("EDGERUN_FUSE_MIN_BYTES");
+    fuse_everything(0);
     CHECK(f);
     CHECK_EQ_INT(count_op(f, "ConvBlockNhwc"), 1);
     CHECK_EQ_INT(count_op(f, "Mul"), 1);
@@ -421,18 +433,24 @@ TEST(fuse_blocks_squeeze_excitation) {
     er_model_free(m);
 }
 
-/* With the default threshold a small block stays unfused and a block whose
- * expanded tensor is large (64x64x96 floats, 1.5 MiB) fuses. */
+/* With the default thresholds: a small block stays unfused, so does one
+ * with big intermediates but only 14 output rows to share among threads,
+ * and a block whose expanded tensor is large (64x64x96 floats, 1.5 MiB)
+ * with 32 output rows fuses (unless half of this CPU's L2 is larger). */
 TEST(fuse_blocks_default_threshold) {
     block_case small = {FORM_EDP, 1, 8, 14, 14, 48, 8, 3, 1, 1, 1, {ACT_RELU6, ACT_RELU6, 0}, 1};
+    block_case few_rows = {FORM_EDP, 1, 16, 28, 28, 240, 24, 3, 2, 1, 1,
+                           {ACT_RELU6, ACT_RELU6, 0}, 0};
     block_case big = {FORM_EDP, 1, 16, 64, 64, 96, 24, 3, 2, 1, 1, {ACT_RELU6, ACT_RELU6, 0}, 0};
-    const block_case *cs[2] = {&small, &big};
-    for (int i = 0; i < 2; i++) {
+    const block_case *cs[3] = {&small, &few_rows, &big};
+    const int l2 = er_cpu()->l2_bytes;
+    const int want[3] = {0, 0, 64 * 64 * 96 * 4 >= (l2 > 0 ? l2 / 2 : 1024 * 1024)};
+    for (int i = 0; i < 3; i++) {
         er_model *m = build(cs[i], 11);
         CHECK(m);
         er_session *f = session(m, 1, er_isa_detected(), 1);
         CHECK(f);
-        CHECK_EQ_INT(count_op(f, "ConvBlockNhwc"), i);
+        CHECK_EQ_INT(count_op(f, "ConvBlockNhwc"), want[i]);
         er_session *u = session(m, 1, er_isa_detected(), 0);
         int ok = u && same_outputs(f, u, 5, cs[i], "default threshold");
         er_session_free(f);
