@@ -28,6 +28,7 @@ ER_OP(concat)
 ER_OP(constant)
 ER_OP(constant_of_shape)
 ER_OP(conv)
+ER_OP(conv_block_nhwc) /* conv_block_nhwc.c: edgerun domain */
 ER_OP(conv_integer) /* conv_integer.c */
 ER_OP(conv_nhwc)               /* conv_nhwc.c: edgerun domain */
 ER_OP(conv_transpose)

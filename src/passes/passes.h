@@ -41,6 +41,9 @@ er_status er_pass_fuse_qresidual(er_graph *g);
 er_status er_pass_fuse_gemm(er_graph *g);
 /* Residual Add and activations into ConvNhwc epilogues (fuse_activation.c). */
 er_status er_pass_fuse_activation(er_graph *g);
+/* Expand 1x1 -> depthwise -> project 1x1 chains (and the two-stage forms)
+ * into edgerun::ConvBlockNhwc (fuse_blocks.c). */
+er_status er_pass_fuse_blocks(er_graph *g);
 /* Reshape/Flatten/Squeeze/Unsqueeze become free Reinterprets; Transpose
  * pairs compose (cancel_reshapes.c). */
 er_status er_pass_cancel_reshapes(er_graph *g);

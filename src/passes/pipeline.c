@@ -25,6 +25,7 @@ static const pass_entry k_passes[] = {
     {"fuse_qresidual", er_pass_fuse_qresidual},
     {"fuse_gemm", er_pass_fuse_gemm},
     {"fuse_activation", er_pass_fuse_activation},
+    {"fuse_blocks", er_pass_fuse_blocks},
     {"cancel_reshapes", er_pass_cancel_reshapes},
     {"dead_nodes", er_pass_dead_nodes},
 };
