@@ -138,6 +138,28 @@ er_status er_graph_own(er_graph *g, void *p) {
     return ER_OK;
 }
 
+bool er_graph_release_owned(er_graph *g, void *p) {
+    for (int i = g->n_owned - 1; i >= 0; i--)
+        if (g->owned[i] == p) {
+            er_aligned_free(p);
+            g->owned[i] = g->owned[--g->n_owned];
+            return true;
+        }
+    return false;
+}
+
+void er_graph_release_view(const er_graph *g, const void *p, size_t n) {
+    uintptr_t a = (uintptr_t)p;
+    for (int i = 0; i < g->n_mappings; i++) {
+        const er_mapping *m = g->mappings[i];
+        uintptr_t b = (uintptr_t)m->data;
+        if (a >= b && a - b <= m->size && n <= m->size - (a - b)) {
+            er_mapping_release(m, p, n);
+            return;
+        }
+    }
+}
+
 /* ---- attributes ---------------------------------------------------------- */
 
 const er_attr *er_attr_find(const er_node *n, const char *name) {

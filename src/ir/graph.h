@@ -118,6 +118,12 @@ er_status er_graph_value(er_graph *g, const char *name, int *id);
 er_status er_graph_add_node(er_graph *g, int n_in, int n_out, int n_attr, er_node **out);
 /* Takes ownership of an er_aligned_alloc buffer (freed with the graph). */
 er_status er_graph_own(er_graph *g, void *p);
+/* Frees p now if the graph owns it (an er_graph_own buffer); false if not. */
+bool er_graph_release_owned(er_graph *g, void *p);
+/* If [p, p+n) lies in one of the graph's file mappings, hands its whole
+ * pages back to the OS (er_mapping_release: a later read faults them in
+ * again from the file). */
+void er_graph_release_view(const er_graph *g, const void *p, size_t n);
 
 /* Attribute lookup for ops. Absent or wrongly typed attributes give the
  * default; shape() functions validate values they depend on. */

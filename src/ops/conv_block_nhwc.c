@@ -191,6 +191,8 @@ static er_status prepare_conv_block_nhwc(er_op_ctx *c) {
     ER_TRY(er_conv_block_plan_create(&d, w, b, (er_isa)c->isa, er_threadpool_size(c->pool), &p));
     c->state = p;
     c->scratch_bytes = er_conv_block_scratch_bytes(p);
+    /* the stages' weights and biases are packed */
+    c->consumed = 1u << IN_WE | 1u << IN_WD | 1u << IN_WP | 1u << IN_BE | 1u << IN_BD | 1u << IN_BP;
     return ER_OK;
 }
 

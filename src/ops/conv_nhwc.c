@@ -101,6 +101,7 @@ static er_status prepare_conv_nhwc(er_op_ctx *c) {
                                (er_isa)c->isa, er_threadpool_size(c->pool), &p));
     c->state = p;
     c->scratch_bytes = er_conv_scratch_bytes(p);
+    c->consumed = 1u << 1 | 1u << 2; /* weights and bias are packed */
     return ER_OK;
 }
 

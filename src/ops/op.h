@@ -49,6 +49,10 @@ typedef struct er_op_ctx {
     int isa;               /* er_isa level kernels may use (core/cpu_features.h) */
     /* prepare() may pick an optimized kernel; NULL = the op's run(). */
     er_status (*kernel)(struct er_op_ctx *c);
+    /* prepare() sets bit i when run() never reads input i's data again (the
+     * op packed its own copy): the session may then release that constant's
+     * memory (docs/memory.md). */
+    unsigned consumed;
 } er_op_ctx;
 
 enum {

@@ -171,6 +171,7 @@ static er_status prepare_qconv_nhwc(er_op_ctx *c) {
         if (st == ER_OK) {
             c->state = p;
             c->scratch_bytes = er_qconv_scratch_bytes(p);
+            c->consumed = 1u << 3 | 1u << 8; /* weights and bias are packed */
         } else {
             er_qconv_plan_free(p);
         }

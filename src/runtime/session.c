@@ -339,6 +339,26 @@ static er_status plan_arena(er_session *s) {
     return st;
 }
 
+/* Every step that reads constant v has packed its own copy (er_op_ctx
+ * consumed): the session's own buffer is freed, and the pages of a view into
+ * the model file go back to the OS. Heap copies the model owns stay (other
+ * sessions may be created from it). A re-plan rebuilds the graph from the
+ * model, so nothing released here is needed again. */
+static void release_constant(er_session *s, int v) {
+    er_tensor *t = &s->t[v];
+    if (!t->data) return;
+    for (int u = 0; u < s->g->n_values; u++)
+        if (u != v && s->t[u].data == t->data) return; /* shared buffer: keep it */
+    if (s->own_graph && er_graph_release_owned(s->own_graph, t->data)) {
+        s->own_graph->values[v].data = NULL;
+        s->own_graph->values[v].data_bytes = 0;
+        t->data = NULL;
+        t->capacity_bytes = 0;
+        return;
+    }
+    er_graph_release_view(s->model->graph, t->data, er_tensor_nbytes(t));
+}
+
 static er_status plan(er_session *s) {
     plan_reset(s);
     bind_constants(s);
@@ -351,14 +371,36 @@ static er_status plan(er_session *s) {
         s->planned = true;
         return ER_OK;
     }
+    /* readers[v]: steps still to prepare that read constant v; -1 once a
+     * step keeps reading it while running (or it is a graph output) */
+    int *readers = er_calloc((size_t)(s->g->n_values ? s->g->n_values : 1), sizeof(int));
+    if (!readers) return er_fail(ER_ERR_NOMEM, "out of memory planning the session");
+    for (int i = 0; i < s->g->n_outputs; i++) readers[s->g->outputs[i]] = -1;
+    for (int i = 0; i < s->n_steps; i++) {
+        const er_node *n = &s->g->nodes[s->steps[i].node];
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] >= 0 && s->kind[n->in[k]] == V_CONST && readers[n->in[k]] >= 0)
+                readers[n->in[k]]++;
+    }
     for (int i = 0; i < s->n_steps; i++) {
         er_step *sp = &s->steps[i];
         const er_node *n = &s->g->nodes[sp->node];
         if (n->op->prepare) {
+            sp->ctx.consumed = 0;
             er_status st = n->op->prepare(&sp->ctx);
-            if (st != ER_OK) return node_fail_prefix(s, n, st);
+            if (st != ER_OK) {
+                er_free(readers);
+                return node_fail_prefix(s, n, st);
+            }
+        }
+        for (int k = 0; k < n->n_in; k++) {
+            int v = n->in[k];
+            if (v < 0 || s->kind[v] != V_CONST || readers[v] < 0) continue;
+            if (!n->op->prepare || k >= 32 || !(sp->ctx.consumed & (1u << k))) readers[v] = -1;
+            else if (--readers[v] == 0) release_constant(s, v);
         }
     }
+    er_free(readers);
     ER_TRY(plan_arena(s));
     s->planned = true;
     return ER_OK;
