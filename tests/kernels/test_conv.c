@@ -212,7 +212,7 @@ TEST(conv_igemm) {
                                        k_acts[k % N_ACTS], k & 1);
             k++;
             if (d.OH < 1 || d.OW < 1) continue;
-            /* 3x3 s1 with C, M >= 32 may go to Winograd; the others are igemm */
+            /* 3x3 s1 with C >= 16, M >= 32 may go to Winograd; the others are igemm */
             ok = check_conv(&d, seed + (uint64_t)k, &pl, NULL);
         }
     close_pools(&pl);
@@ -299,7 +299,7 @@ TEST(conv_random) {
     CHECK(ok);
 }
 
-/* Winograd-eligible shapes: 3x3 stride 1, C and M >= 32, enough tiles;
+/* Winograd-eligible shapes: 3x3 stride 1, C >= 16, M >= 32, enough tiles;
  * output sizes that are and are not multiples of the 4x4 tile, pads 0 and
  * 1, batch 2, every activation, residual. The last shape has too few tiles
  * and must stay on the direct path. */
@@ -313,7 +313,8 @@ TEST(conv_winograd_shapes) {
         {2, 9, 10, 33, 40, 1, "winograd"},  {1, 14, 14, 64, 64, 1, "winograd"},
         {1, 18, 22, 32, 35, 0, "winograd"}, {2, 12, 11, 48, 64, 1, "winograd"},
         {1, 17, 17, 40, 32, 1, "winograd"}, {1, 16, 16, 128, 96, 1, "winograd"},
-        {1, 3, 3, 40, 32, 1, "igemm"},
+        {1, 19, 21, 16, 64, 1, "winograd"}, {1, 13, 14, 17, 33, 1, "winograd"},
+        {1, 3, 3, 40, 32, 1, "igemm"}, {1, 16, 16, 15, 64, 1, "igemm"},
     };
     for (size_t i = 0; i < sizeof s / sizeof s[0] && ok; i++)
         for (size_t ai = 0; ai < N_ACTS && ok; ai += 3) {

@@ -4,7 +4,7 @@
  *   depthwise (group == C == M, KH <= 16)    -> CONV_DW: row kernels, 3x3/5x5
  *                                               specialised, any stride/dilation
  *   3x3, stride 1, dilation 1, group 1,
- *   C and M >= 32 (er_conv_winograd_eligible) -> CONV_WINOGRAD F(4x4, 3x3)
+ *   C >= 16, M >= 32 (er_conv_winograd_eligible) -> CONV_WINOGRAD F(4x4, 3x3)
  *   everything else (1x1 any stride, KxK,
  *   grouped, depth multiplier > 1)           -> CONV_IGEMM: indirect GEMM whose
  *                                               row pointers are built per tile

@@ -43,9 +43,16 @@ static int64_t wg_tiles(const er_conv_desc *d) {
     return d->N * ((d->OH + 3) / 4) * ((d->OW + 3) / 4);
 }
 
+/* Input channels from which Winograd wins: 16 measured on squeezenet's
+ * 55x55 16->64 layers (bench/kernels/conv_bench, 1 thread): 0.507 ->
+ * 0.237 ms with AVX-512, 0.513 -> 0.319 ms with AVX2; the GEMM's K = C is
+ * short there, but the 4x fewer multiplies still pay for the transforms. */
+#ifndef ER_WG_MIN_C
+#define ER_WG_MIN_C 16
+#endif
 int er_conv_winograd_eligible(const er_conv_desc *d) {
     if (d->KH != 3 || d->KW != 3 || d->stride_h != 1 || d->stride_w != 1 || d->dil_h != 1 ||
-        d->dil_w != 1 || d->group != 1 || d->C < 32 || d->M < 32)
+        d->dil_w != 1 || d->group != 1 || d->C < ER_WG_MIN_C || d->M < 32)
         return 0;
     /* Phase 2 streams 36*C*M weights for T tiles: require enough tiles per
      * weight byte (below this the direct igemm wins; measured on resnet18's
