@@ -140,8 +140,12 @@ static void igemm_task(void *arg, int64_t begin, int64_t end, int tid) {
             p->gk->fn((size_t)mr, (size_t)nc, (size_t)Cg, ks, a, w, yt, (size_t)d->M, zt,
                       (size_t)d->M, &p->mm);
         }
-        if (p->vact)
-            for (int i = 0; i < mr; i++) p->vact(&d->act, yt + i * d->M, (size_t)nc);
+        if (p->vact) {
+            if (nc == d->M) /* the tile's rows are contiguous: one call (small M) */
+                p->vact(&d->act, yt, (size_t)mr * (size_t)nc);
+            else
+                for (int i = 0; i < mr; i++) p->vact(&d->act, yt + i * d->M, (size_t)nc);
+        }
     }
 }
 
