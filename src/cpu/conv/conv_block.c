@@ -12,14 +12,15 @@
  *      (n, ih) into it (W pixels in tiles of the GEMM kernel's MR). Rows
  *      outside the image point at the depthwise plan's zero row.
  *   2. Depthwise row kernel over the KH ring rows -> the row buffer (or y
- *      when there is no project stage); its channel sums go to the thread's
- *      partial sums when the block computes means.
+ *      when there is no project stage); its channel sums go to that output
+ *      row's sums when the block computes means.
  *   3. Project the row buffer's OW pixels (tiles of MR) into y, adding z.
  * The KH rows of one window are consecutive, so their slots differ; slots
  * survive from one output row to the next, so with stride s only s new rows
  * are expanded per output row. Scratch per thread: the ring (KH*W*E
- * floats), the row buffer (OW*E floats), the partial sums (N*E floats),
- * each 64-byte aligned; then, shared, the scaled project weights.
+ * floats), the row buffer (OW*E floats), each 64-byte aligned; then,
+ * shared, the scaled project weights and the per-row channel sums
+ * (N*OH*E floats).
  *
  * The scaled-project form multiplies the packed project weights' rows by
  * the image's scale once per image (E*M products) instead of the E*H*W
@@ -149,17 +150,18 @@ static er_status size_scratch(er_conv_block_plan *p) {
     if (!er_mul_size(&row, (size_t)p->W, (size_t)p->E) ||
         (p->d.has_expand && !er_mul_size(&ring, row, (size_t)p->d.dw.KH)) ||
         !er_mul_size(&rowbuf, (size_t)p->OW, (size_t)p->E) ||
-        !er_mul_size(&sums, (size_t)p->N, (size_t)p->E) || ring > lim || rowbuf > lim ||
-        sums > lim)
+        !er_mul_size(&sums, (size_t)(p->N * p->OH), (size_t)p->E) || ring > lim ||
+        rowbuf > lim || sums > lim)
         return er_fail(ER_ERR_SHAPE, "convolution block: row buffers too large");
     p->ring_bytes = p->d.has_expand ? align64(ring * sizeof(float)) : 0;
     p->row_bytes = p->d.has_project && p->d.has_dw ? align64(rowbuf * sizeof(float)) : 0;
     p->sums_bytes = p->d.has_mean ? align64(sums * sizeof(float)) : 0;
-    p->per_thread = p->ring_bytes + p->row_bytes + p->sums_bytes;
+    p->per_thread = p->ring_bytes + p->row_bytes;
     p->pw_floats = p->d.has_scale ? packed_floats(p->p) : 0;
     size_t all;
     if (!er_mul_size(&all, p->per_thread, (size_t)p->threads) ||
-        all + align64(p->pw_floats * sizeof(float)) < all)
+        all + align64(p->pw_floats * sizeof(float)) < all ||
+        all + align64(p->pw_floats * sizeof(float)) + p->sums_bytes < all)
         return er_fail(ER_ERR_SHAPE, "convolution block: scratch too large");
     return ER_OK;
 }
@@ -226,7 +228,8 @@ void er_conv_block_plan_free(er_conv_block_plan *p) {
 }
 
 size_t er_conv_block_scratch_bytes(const er_conv_block_plan *p) {
-    return p->per_thread * (size_t)p->threads + align64(p->pw_floats * sizeof(float));
+    return p->per_thread * (size_t)p->threads + align64(p->pw_floats * sizeof(float)) +
+           p->sums_bytes;
 }
 
 const char *er_conv_block_algo(const er_conv_block_plan *p) { return p->name; }
@@ -283,6 +286,7 @@ typedef struct block_ctx {
     const float *pw; /* project weights to use */
     int64_t row0;    /* first output row of this parallel_for (one image at a time) */
     char *scratch;
+    float *row_sums; /* has_mean: per output row (n*OH + oh), E channel sums */
 } block_ctx;
 
 static void block_task(void *arg, int64_t begin, int64_t end, int tid) {
@@ -294,7 +298,6 @@ static void block_task(void *arg, int64_t begin, int64_t end, int tid) {
     const int64_t KH = dp ? dw->KH : 0;
     char *mine = c->scratch + (size_t)tid * p->per_thread;
     float *ring = (float *)mine, *rowbuf = (float *)(mine + p->ring_bytes);
-    float *sums = (float *)(mine + p->ring_bytes + p->row_bytes);
     int64_t tag[ER_DW_MAX_KH]; /* n*H + ih held by each ring slot, -1: none */
     for (int64_t k = 0; k < KH; k++) tag[k] = -1;
     const float *rows[ER_DW_MAX_KH];
@@ -330,7 +333,7 @@ static void block_task(void *arg, int64_t begin, int64_t end, int tid) {
             float *dout = p->p ? rowbuf : yr;
             dp->dk->fn((size_t)E, &r, dp->w, dp->cpad, dout, (size_t)E, NULL, 0, &dp->mm);
             if (dp->vact) dp->vact(&dw->act, dout, (size_t)(OW * E));
-            if (p->d.has_mean) p->sum_row(sums + n * E, dout, (size_t)OW, (size_t)E);
+            if (p->d.has_mean) p->sum_row(c->row_sums + u * E, dout, (size_t)OW, (size_t)E);
             prow = dout;
         }
         if (p->p)
@@ -342,12 +345,13 @@ void er_conv_block_run(const er_conv_block_plan *p, const er_conv_block_io *io, 
                        er_threadpool *pool) {
     /* scratch was sized for p->threads; a bigger pool would overrun it */
     if (er_threadpool_size(pool) > p->threads) pool = NULL;
-    block_ctx c = {p, *io, p->p ? p->p->w : NULL, 0, scratch};
+    /* the channel sums are kept per output row, whichever thread computed
+     * it, and added in row order: the mean does not depend on the threads */
+    float *row_sums = (float *)((char *)scratch + p->per_thread * (size_t)p->threads +
+                                align64(p->pw_floats * sizeof(float)));
+    block_ctx c = {p, *io, p->p ? p->p->w : NULL, 0, scratch, row_sums};
     if (!p->p || !p->d.project.has_residual) c.io.z = NULL;
-    if (p->d.has_mean)
-        for (int t = 0; t < p->threads; t++)
-            memset((char *)scratch + (size_t)t * p->per_thread + p->ring_bytes + p->row_bytes, 0,
-                   (size_t)(p->N * p->E) * sizeof(float));
+    if (p->d.has_mean) memset(row_sums, 0, (size_t)(p->N * p->OH * p->E) * sizeof(float));
     if (p->d.has_scale) {
         /* one image at a time: its scale goes into a copy of the weights */
         float *pw = (float *)((char *)scratch + p->per_thread * (size_t)p->threads);
@@ -355,20 +359,18 @@ void er_conv_block_run(const er_conv_block_plan *p, const er_conv_block_io *io, 
         for (int64_t n = 0; n < p->N; n++) {
             scale_weights(p->p, io->scale + n * p->E, pw);
             c.row0 = n * p->OH;
-            er_parallel_for(pool, p->OH, 1, block_task, &c);
+            er_parallel_for_even(pool, p->OH, 1, block_task, &c);
         }
     } else {
-        er_parallel_for(pool, p->N * p->OH, 1, block_task, &c);
+        er_parallel_for_even(pool, p->N * p->OH, 1, block_task, &c);
     }
     if (p->d.has_mean) {
-        /* partial sums in thread order, then the mean (as the pooling op) */
         const float inv = 1.0f / (float)(p->OH * p->OW);
-        for (int64_t i = 0; i < p->N * p->E; i++) {
-            float s = 0;
-            for (int t = 0; t < p->threads; t++)
-                s += ((const float *)((const char *)scratch + (size_t)t * p->per_thread +
-                                      p->ring_bytes + p->row_bytes))[i];
-            io->mean[i] = s * inv;
-        }
+        for (int64_t n = 0; n < p->N; n++)
+            for (int64_t e = 0; e < p->E; e++) {
+                float s = 0;
+                for (int64_t oh = 0; oh < p->OH; oh++) s += row_sums[(n * p->OH + oh) * p->E + e];
+                io->mean[n * p->E + e] = s * inv;
+            }
     }
 }

@@ -37,9 +37,9 @@
  * y is thus computed by the same arithmetic as the unfused chain at the same
  * ISA level (same kernels, same summation order): y matches it bit for bit
  * (a scaled input is rounded to float as the Mul does). The means sum each
- * thread's rows in order, then the threads' partial sums in thread order:
- * they match the pooling op within reassociation and depend on the thread
- * count only through that. Work: output rows (n, oh) split statically over
+ * output row's channels, then the rows in order: they match the pooling op
+ * within reassociation and do not depend on the thread count or on which
+ * thread ran a row. Work: output rows (n, oh) split statically over
  * the threads; a thread starting mid-image re-expands the KH - s halo rows
  * above its first row, so y does not depend on the thread count.
  *
