@@ -4,6 +4,7 @@
  * The kernel is one strided copy: output axis i walks input axis perm[i]
  * with that axis' input stride. Axes that stay adjacent and in order merge
  * inside er_copy_strided, so e.g. NCHW->NHWC becomes a 3-D copy. */
+#include "core/threadpool.h"
 #include "data_util.h"
 #include "op.h"
 
@@ -41,6 +42,25 @@ static er_status shape_transpose(er_op_ctx *c) {
     return ER_OK;
 }
 
+typedef struct {
+    char *y;
+    const char *x;
+    size_t es;
+    int rank, k;            /* output axis k is split */
+    const int64_t *dims, *s; /* output dims, source strides (elements) */
+    int64_t inner;           /* output elements per index of axis k */
+} split_job;
+
+static void split_task(void *arg, int64_t begin, int64_t end, int tid) {
+    (void)tid;
+    const split_job *j = arg;
+    int64_t d[ER_MAX_RANK];
+    for (int i = 0; i < j->rank; i++) d[i] = j->dims[i];
+    d[j->k] = end - begin;
+    er_copy_strided(j->y + (size_t)(begin * j->inner) * j->es,
+                    j->x + (size_t)(begin * j->s[j->k]) * j->es, j->es, j->rank, d, j->s);
+}
+
 static er_status run_transpose(er_op_ctx *c) {
     const er_tensor *x = c->in[0];
     er_tensor *y = c->out[0];
@@ -49,7 +69,19 @@ static er_status run_transpose(er_op_ctx *c) {
     int64_t xs[ER_MAX_RANK], s[ER_MAX_RANK];
     er_dense_strides(x->rank, x->dims, xs);
     for (int i = 0; i < x->rank; i++) s[i] = xs[perm[i]];
-    er_copy_strided(y->data, x->data, er_dtype_size(x->dtype), y->rank, y->dims, s);
+    size_t es = er_dtype_size(x->dtype);
+    /* big tensors (a model's NCHW -> NHWC input) are split over the threads
+     * along the first output axis longer than 1 */
+    int k = 0;
+    while (k < y->rank - 1 && y->dims[k] == 1) k++;
+    if (er_threadpool_size(c->pool) > 1 && y->rank > 0 && y->dims[k] > 1 &&
+        er_tensor_numel(y) >= ((size_t)1 << 16)) {
+        split_job j = {y->data, x->data, es, y->rank, k, y->dims, s, 0};
+        j.inner = (int64_t)(er_tensor_numel(y) / (size_t)y->dims[k]);
+        er_parallel_for(c->pool, y->dims[k], 1, split_task, &j);
+        return ER_OK;
+    }
+    er_copy_strided(y->data, x->data, es, y->rank, y->dims, s);
     return ER_OK;
 }
 
