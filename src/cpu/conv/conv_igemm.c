@@ -12,6 +12,8 @@
  * no im2col, no copies. Units are split statically over the threads and
  * each output element is computed by exactly one unit in a fixed order, so
  * results do not depend on the thread count. */
+#include <string.h>
+
 #include "core/threadpool.h"
 #include "cpu/conv/conv_internal.h"
 
@@ -65,6 +67,48 @@ static void build_rows(const er_conv_plan *p, const float *x, int64_t g, int64_t
     }
 }
 
+/* Row-tap pointers (p->row_taps) for pixels [p0, p0+mr): a[kh*MR + i] is
+ * the first of the KW*C adjacent inputs of window row kh; rows above or
+ * below the image read the zero row; a row crossing the left or right
+ * border is assembled in edge + (i*KH + kh)*KW*C with zeros. */
+static void build_row_taps(const er_conv_plan *p, const float *x, int64_t p0, int mr,
+                           const float **a, float *edge) {
+    const er_conv_desc *d = &p->d;
+    const int MR = p->gk->mr;
+    const int64_t ohw = d->OH * d->OW, C = d->C, run = d->KW * C;
+    int64_t n = p0 / ohw, rem = p0 % ohw, oh = rem / d->OW, ow = rem % d->OW;
+    for (int i = 0; i < mr; i++) {
+        const float *img = x + n * d->H * d->W * C;
+        const int64_t ih0 = oh * d->stride_h - d->pad_top, iw0 = ow * d->stride_w - d->pad_left;
+        const int inside_w = iw0 >= 0 && iw0 + d->KW <= d->W;
+        for (int64_t kh = 0; kh < d->KH; kh++) {
+            const int64_t ih = ih0 + kh * d->dil_h;
+            if (ih < 0 || ih >= d->H) {
+                a[kh * MR + i] = p->zero;
+            } else if (inside_w) {
+                a[kh * MR + i] = img + (ih * d->W + iw0) * C;
+            } else {
+                float *dst = edge + ((int64_t)i * d->KH + kh) * run;
+                for (int64_t kw = 0; kw < d->KW; kw++) {
+                    const int64_t iw = iw0 + kw;
+                    if (iw < 0 || iw >= d->W)
+                        memset(dst + kw * C, 0, (size_t)C * sizeof(float));
+                    else
+                        memcpy(dst + kw * C, img + (ih * d->W + iw) * C, (size_t)C * sizeof(float));
+                }
+                a[kh * MR + i] = dst;
+            }
+        }
+        if (++ow == d->OW) {
+            ow = 0;
+            if (++oh == d->OH) {
+                oh = 0;
+                n++;
+            }
+        }
+    }
+}
+
 /* im2col of pixels [p0, p0+mr) of group g: row i = the ks*Cg inputs of
  * pixel p0+i in tap-major order (zeros for padding), at blk + i*ks*Cg.
  * A window row whose taps are all inside (dilation 1) is one contiguous
@@ -90,7 +134,14 @@ static void im2col_rows(const er_conv_plan *p, const float *x, int64_t g, int64_
             const float *srow = img + ih * d->W * d->C;
             if (Cg == d->C && d->dil_w == 1 && iw0 >= 0 && iw0 + d->KW <= d->W) {
                 const float *src = srow + iw0 * d->C;
-                for (int64_t q = 0; q < d->KW * Cg; q++) drow[q] = src[q];
+                /* the stems' runs (3x3 or 7x7 taps of 3 channels) as
+                 * fixed-size copies the compiler inlines as vector moves;
+                 * a loop here cost more than the GEMM on 16-channel stems */
+                switch (d->KW * Cg) {
+                case 9: memcpy(drow, src, 9 * sizeof(float)); break;
+                case 21: memcpy(drow, src, 21 * sizeof(float)); break;
+                default: memcpy(drow, src, (size_t)(d->KW * Cg) * sizeof(float)); break;
+                }
                 continue;
             }
             for (int64_t kw = 0; kw < d->KW; kw++) {
@@ -129,7 +180,13 @@ static void igemm_task(void *arg, int64_t begin, int64_t end, int tid) {
         const float *w = p->w + (size_t)g * p->w_group_floats + (size_t)(j0 / p->gk->nr) * panel;
         float *yt = c->y + p0 * d->M + g * Mg + j0;
         const float *zt = c->z ? c->z + p0 * d->M + g * Mg + j0 : NULL;
-        if (p->im2col) {
+        if (p->row_taps) {
+            float *edge = (float *)(mine + (((size_t)MR * (size_t)d->KH * sizeof(float *) + 63) &
+                                            ~(size_t)63));
+            build_row_taps(p, c->x, p0, mr, a, edge);
+            p->gk->fn((size_t)mr, (size_t)nc, (size_t)(d->KW * Cg), (size_t)d->KH, a, w, yt,
+                      (size_t)d->M, zt, (size_t)d->M, &p->mm);
+        } else if (p->im2col) {
             /* one tap of ks*Cg channels: the inner loop runs without tap switches */
             im2col_rows(p, c->x, g, p0, mr, blk);
             for (int i = 0; i < mr; i++) a[i] = blk + (size_t)i * ks * (size_t)Cg;

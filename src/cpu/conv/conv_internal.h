@@ -37,6 +37,7 @@ struct er_conv_plan {
     size_t w_group_floats;  /* packed floats per group */
     int64_t nb;             /* output columns per work unit (a multiple of gk->nr) */
     int im2col;             /* copy each pixel tile's window rows (few input channels) */
+    int row_taps;           /* one tap per window row: its KW*C inputs are contiguous */
     int simple_1x1;         /* 1x1, stride 1, no padding: row i is x + pixel*C */
     int64_t *tap_off;       /* KH*KW offsets (floats) of the taps from the window origin */
 

@@ -23,6 +23,9 @@
 
 /* Input channels per group below which KxK convolutions use im2col tiles. */
 #define ER_IM2COL_MAX_CG 8
+#ifndef ER_IM2COL_MIN_K
+#define ER_IM2COL_MIN_K 64
+#endif
 
 static er_status plan_fail_nomem(er_conv_plan *p) {
     er_conv_plan_free(p);
@@ -75,14 +78,26 @@ static er_status plan_igemm(er_conv_plan *p, const float *w, const float *b) {
      * stem (K = 147) 2.67 -> 2.53 ms; mobilenet_v2's 3x3 stem (K = 27) got
      * slower (0.38 -> 0.40 ms: the copy costs as much as the short k loop
      * saves), hence the K >= 64 condition. */
-    if (Cg < ER_IM2COL_MAX_CG && ks > 1 && ks * Cg >= 64) {
+    if (Cg < ER_IM2COL_MAX_CG && ks > 1 && ks * Cg >= ER_IM2COL_MIN_K) {
         p->im2col = 1;
         p->scratch_per_thread = (((size_t)p->gk->mr * sizeof(float *) + 63) & ~(size_t)63) +
                                 (size_t)p->gk->mr * (size_t)(ks * Cg) * sizeof(float);
+    } else if (Cg < ER_IM2COL_MAX_CG && d->group == 1 && d->KW > 1 && d->KW <= 16 &&
+               d->dil_w == 1) {
+        /* Row taps: in NHWC the KW*C inputs of one window row are adjacent,
+         * and the packed K order (kh, kw, c) is the same, so KH taps of
+         * KW*C replace KH*KW taps of C. Pixels whose window row crosses the
+         * left/right border get that row assembled (with zeros) in scratch.
+         * Measured (conv_bench, avx512, 1 thread) on the 3x3 s2 stems:
+         * RESULTS in docs/layout.md ("Stems"). */
+        p->row_taps = 1;
+        p->scratch_per_thread = (((size_t)p->gk->mr * (size_t)d->KH * sizeof(float *) + 63) &
+                                 ~(size_t)63) +
+                                (size_t)p->gk->mr * (size_t)(d->KH * d->KW * Cg) * sizeof(float);
     }
     p->algo = CONV_IGEMM;
     const char *kind = ks == 1 ? (d->stride_h == 1 && d->stride_w == 1 ? "gemm1x1" : "gemm1x1s")
-                     : p->im2col ? "im2col" : "igemm";
+                     : p->im2col ? "im2col" : p->row_taps ? "igemm-rows" : "igemm";
     snprintf(p->name, sizeof p->name, "%s%s/%s %dx%d", kind, d->group > 1 ? "-grouped" : "",
              er_isa_name(p->gk->isa), p->gk->mr, p->gk->nr);
     return ER_OK;
@@ -153,7 +168,9 @@ er_status er_conv_plan_create(const er_conv_desc *d, const float *w, const float
      * depthwise kernels a whole input row (W*C) */
     int dw = d->group == d->C && d->M == d->C && d->KH <= ER_DW_MAX_KH;
     size_t zn;
-    if (!er_mul_size(&zn, (size_t)d->C, dw ? (size_t)d->W : 1) || zn > SIZE_MAX / sizeof(float)) {
+    /* (row taps read KW*C floats: the stems' KW <= 16 always fit) */
+    if (!er_mul_size(&zn, (size_t)d->C, dw ? (size_t)d->W : (size_t)(d->KW > 0 && d->KW <= 16 ? d->KW : 1)) ||
+        zn > SIZE_MAX / sizeof(float)) {
         er_conv_plan_free(p);
         return er_fail(ER_ERR_SHAPE, "convolution input row too large (%lld x %lld)",
                        (long long)d->W, (long long)d->C);
