@@ -140,6 +140,7 @@ ER_API void er_model_free(er_model *m);
  * reads the model only, so it may run while sessions use the model. */
 ER_API er_status er_model_save(const er_model *m, const char *path);
 
+
 /* Graph inputs (not counting initializers) and outputs. */
 ER_API int er_model_input_count(const er_model *m);
 ER_API int er_model_output_count(const er_model *m);
@@ -176,6 +177,17 @@ ER_API void er_options_init(er_options *o);
  * subgraphs, picks kernels and lays out the activation arena. The model must
  * outlive the session. opts may be NULL (defaults). */
 ER_API er_status er_session_create(const er_model *m, const er_options *opts, er_session **out);
+
+/* As er_model_save to .erm, plus the weights packed for the kernels that a
+ * session with opts (NULL: defaults) picks on this machine. A session on a
+ * machine that picks the same kernels (same ISA level, same options) uses
+ * them in place from the mapped file: no packing at session creation, and
+ * the packed weights are shared page cache, not private memory. Elsewhere
+ * they are ignored (the plain weights are always in the file too). The file
+ * grows by the packed size (about the weights' size; 4x for Winograd
+ * layers). Errors: as er_model_save and er_session_create. */
+ER_API er_status er_model_save_prepacked(const er_model *m, const er_options *opts,
+                                         const char *path);
 
 ER_API void er_session_free(er_session *s);
 

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/packed.h"
 #include "core/pool.h"
 #include "core/tensor.h"
 #include "edgerun.h"
@@ -104,6 +105,8 @@ typedef struct er_graph {
     int n_owned, cap_owned;
     struct er_mapping **mappings;
     int n_mappings, cap_mappings;
+    er_packed_blob *packed; /* pre-packed weights (pool memory); NULL: none */
+    int n_packed;
 } er_graph;
 
 er_status er_graph_create(er_graph **out);

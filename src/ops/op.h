@@ -53,6 +53,10 @@ typedef struct er_op_ctx {
      * op packed its own copy): the session may then release that constant's
      * memory (docs/memory.md). */
     unsigned consumed;
+    /* pre-packed weights of the model (.erm), by graph value; NULL: none.
+     * er_op_packed_for() picks the ones of one input. */
+    const er_packed_blob *packed;
+    int n_packed;
 } er_op_ctx;
 
 enum {

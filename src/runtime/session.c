@@ -98,6 +98,10 @@ static void build_ctx(er_session *s, const er_node *n, er_op_ctx *c, er_tensor *
     c->out = io + n->n_in;
     c->pool = s->pool;
     c->isa = (int)er_isa_effective(s->opts.force_isa);
+    /* the model's pre-packed weights; value indices of the session's graph
+     * are the model's (er_graph_clone keeps them, passes only append) */
+    c->packed = s->model->graph->packed;
+    c->n_packed = s->model->graph->n_packed;
 }
 
 /* Validates what shape() produced. */

@@ -13,18 +13,23 @@
 #include "runtime/model.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: edgerun convert MODEL -o OUT.erm [--quiet]\n\n"
+    fprintf(f, "usage: edgerun convert MODEL -o OUT.erm [--prepack] [--threads N] [--quiet]\n\n"
                "Converts a model (ONNX or .erm) to .erm, edgerun's native format: a\n"
                "versioned, checksummed file whose weights are 64-byte aligned and used in\n"
                "place after mmap (no parsing, no copies), so it loads much faster than the\n"
                "source. The written file is loaded back to check it.\n\n"
                "  -o, --output OUT   the .erm file to write (replaced atomically)\n"
+               "  --prepack          also store the weights packed for the kernels this\n"
+               "                     machine picks (same ISA level elsewhere: sessions use\n"
+               "                     them in place and skip packing; other machines ignore\n"
+               "                     them). The file grows by about the weights' size.\n"
+               "  --threads N        the thread count the packing is planned for (default 1)\n"
                "  --quiet            print nothing on success\n");
 }
 
 int cmd_convert(int argc, char **argv) {
     const char *in_path = NULL, *out_path = NULL;
-    int quiet = 0;
+    int quiet = 0, prepack = 0, threads = 1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -34,6 +39,12 @@ int cmd_convert(int argc, char **argv) {
             out_path = argv[++i];
         } else if (strcmp(argv[i], "--quiet") == 0) {
             quiet = 1;
+        } else if (strcmp(argv[i], "--prepack") == 0) {
+            prepack = 1;
+        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            long t;
+            if (!cli_int_arg("convert", "--threads", argv[++i], 1, 256, &t)) return 2;
+            threads = (int)t;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "edgerun convert: unknown or incomplete option '%s'\n", argv[i]);
             usage(stderr);
@@ -53,7 +64,11 @@ int cmd_convert(int argc, char **argv) {
     er_model *m = NULL, *back = NULL;
     if (er_model_load(in_path, &m) != ER_OK) return cli_fail("convert");
     double t1 = er_now_ms();
-    if (er_model_save(m, out_path) != ER_OK) {
+    er_options o;
+    er_options_init(&o);
+    o.threads = threads;
+    if ((prepack ? er_model_save_prepacked(m, &o, out_path) : er_model_save(m, out_path)) !=
+        ER_OK) {
         er_model_free(m);
         return cli_fail("convert");
     }
@@ -80,6 +95,11 @@ int cmd_convert(int argc, char **argv) {
                g->n_values, n_const, g->n_inputs, g->n_outputs);
         printf("  weights %llu bytes (64-byte aligned, used in place), file %llu bytes\n",
                weight_bytes, file_bytes);
+        if (prepack) {
+            unsigned long long packed = 0;
+            for (int k = 0; k < g->n_packed; k++) packed += g->packed[k].bytes;
+            printf("  pre-packed weights: %d blobs, %llu bytes\n", g->n_packed, packed);
+        }
         printf("  load %.1f ms, write %.1f ms, load back %.1f ms\n", t1 - t0, t2 - t1, t3 - t2);
     }
     er_model_free(back);

@@ -58,6 +58,20 @@ typedef struct er_conv_plan er_conv_plan;
  * ER_ERR_NOMEM/ER_ERR_SHAPE when the packed weights do not fit. Memory: the
  * packed weights (about the size of w; 4x for Winograd plans) and a zero
  * row of C floats (W*C for depthwise). */
+struct er_packed_blob;
+
+/* As er_conv_plan_create, but a candidate whose layout string and size match
+ * what this plan would pack (e.g. from a .erm file written by `edgerun
+ * convert --prepack` on a machine of the same ISA) is used in place: no
+ * copy, no packing; it must outlive the plan. The others are ignored. */
+er_status er_conv_plan_create_packed(const er_conv_desc *d, const float *w, const float *b,
+                                     er_isa isa, int threads, const struct er_packed_blob *cands,
+                                     int n_cands, er_conv_plan **out);
+/* The plan's packed weights (what --prepack stores) and the string naming
+ * their layout exactly: kernel family, ISA of the micro-kernel, panel width. */
+const char *er_conv_plan_layout(const er_conv_plan *p);
+er_status er_conv_plan_packed(const er_conv_plan *p, const void **data, size_t *bytes);
+
 er_status er_conv_plan_create(const er_conv_desc *d, const float *w, const float *b, er_isa isa,
                               int threads, er_conv_plan **out);
 void er_conv_plan_free(er_conv_plan *p);

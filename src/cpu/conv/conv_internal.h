@@ -4,6 +4,7 @@
 #ifndef ER_CPU_CONV_CONV_INTERNAL_H
 #define ER_CPU_CONV_CONV_INTERNAL_H
 
+#include "core/packed.h"
 #include "cpu/conv/conv.h"
 #include "cpu/conv/dwconv.h"
 #include "cpu/conv/winograd.h"
@@ -34,6 +35,10 @@ struct er_conv_plan {
     /* CONV_IGEMM */
     const er_f32_gemm_ukernel *gk;
     float *w;               /* packed weights (igemm panels / dw rows / Winograd) */
+    int w_borrowed;         /* w points into a pre-packed blob (not freed) */
+    char layout[64];        /* names w's layout exactly (er_conv_plan_layout) */
+    const struct er_packed_blob *cands; /* pre-packed candidates, plan time only */
+    int n_cands;
     size_t w_group_floats;  /* packed floats per group */
     int64_t nb;             /* output columns per work unit (a multiple of gk->nr) */
     int im2col;             /* copy each pixel tile's window rows (few input channels) */
@@ -70,5 +75,9 @@ void er_conv_run_winograd(const er_conv_plan *p, const float *x, const float *z,
 er_status er_conv_plan_winograd(er_conv_plan *p, const float *w, const float *b);
 /* Whether Winograd applies to d and is chosen for it. */
 int er_conv_winograd_eligible(const er_conv_desc *d);
+
+/* Packed-weight memory for a plan whose p->layout is set: a matching
+ * pre-packed candidate (used in place, *fresh = 0) or new memory. */
+float *er_conv_take_packed(er_conv_plan *p, size_t floats, int *fresh);
 
 #endif

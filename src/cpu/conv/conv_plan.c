@@ -47,6 +47,22 @@ int64_t er_conv_pick_nb(const er_conv_plan *p, int64_t Mg, int64_t K, int64_t mt
     return panels * nr;
 }
 
+/* The packed weights: a pre-packed candidate with exactly this layout and
+ * size when one was given (used in place: *fresh = 0), else new memory to
+ * pack into (*fresh = 1). NULL when out of memory. */
+float *er_conv_take_packed(er_conv_plan *p, size_t floats, int *fresh) {
+    for (int i = 0; i < p->n_cands; i++)
+        if (p->cands[i].bytes == floats * sizeof(float) &&
+            strcmp(p->cands[i].layout, p->layout) == 0 &&
+            ((uintptr_t)p->cands[i].data & 63) == 0) {
+            *fresh = 0;
+            p->w_borrowed = 1;
+            return (float *)(uintptr_t)p->cands[i].data; /* read-only: never written */
+        }
+    *fresh = 1;
+    return er_aligned_alloc(floats * sizeof(float));
+}
+
 static er_status plan_igemm(er_conv_plan *p, const float *w, const float *b) {
     const er_conv_desc *d = &p->d;
     int64_t Cg = d->C / d->group, Mg = d->M / d->group, ks = d->KH * d->KW;
@@ -55,10 +71,13 @@ static er_status plan_igemm(er_conv_plan *p, const float *w, const float *b) {
     if (!per || !er_mul_size(&total, per, (size_t)d->group) || total > SIZE_MAX / sizeof(float))
         return er_fail(ER_ERR_SHAPE, "convolution weights too large to pack (%lld x %lld x %lld)",
                        (long long)d->M, (long long)Cg, (long long)ks);
-    p->w = er_aligned_alloc(total * sizeof(float));
+    snprintf(p->layout, sizeof p->layout, "f32-gemm/%s/nr%d/g%lld", er_isa_name(p->gk->isa),
+             p->gk->nr, (long long)d->group);
+    int fresh;
+    p->w = er_conv_take_packed(p, total, &fresh);
     if (!p->w) return ER_ERR_NOMEM;
     p->w_group_floats = per;
-    for (int64_t g = 0; g < d->group; g++)
+    for (int64_t g = 0; fresh && g < d->group; g++)
         er_f32_gemm_pack(Mg, ks, Cg, p->gk->nr, w + g * Mg * Cg * ks, 1, ks, Cg * ks,
                          b ? b + g * Mg : NULL, p->w + (size_t)g * per);
     int64_t P = d->N * d->OH * d->OW;
@@ -111,10 +130,13 @@ static er_status plan_dw(er_conv_plan *p, const float *w, const float *b) {
     size_t n;
     if (!er_mul_size(&n, p->cpad, (size_t)ks + 1) || n > SIZE_MAX / sizeof(float))
         return er_fail(ER_ERR_SHAPE, "depthwise weights too large");
-    p->w = er_aligned_alloc(n * sizeof(float));
+    snprintf(p->layout, sizeof p->layout, "f32-dw/cpad%zu/k%lldx%lld", p->cpad, (long long)d->KH,
+             (long long)d->KW);
+    int fresh;
+    p->w = er_conv_take_packed(p, n, &fresh);
     if (!p->w) return ER_ERR_NOMEM;
-    memset(p->w, 0, n * sizeof(float));
-    for (int64_t c = 0; c < d->C; c++) {
+    if (fresh) memset(p->w, 0, n * sizeof(float));
+    for (int64_t c = 0; fresh && c < d->C; c++) {
         p->w[c] = b ? b[c] : 0.0f;
         for (int64_t t = 0; t < ks; t++) p->w[(size_t)(1 + t) * p->cpad + (size_t)c] = w[c * ks + t];
     }
@@ -138,6 +160,26 @@ static er_status plan_dw(er_conv_plan *p, const float *w, const float *b) {
 
 er_status er_conv_plan_create(const er_conv_desc *d, const float *w, const float *b, er_isa isa,
                               int threads, er_conv_plan **out) {
+    return er_conv_plan_create_packed(d, w, b, isa, threads, NULL, 0, out);
+}
+
+const char *er_conv_plan_layout(const er_conv_plan *p) { return p->layout; }
+
+er_status er_conv_plan_packed(const er_conv_plan *p, const void **data, size_t *bytes) {
+    size_t floats = 0;
+    switch (p->algo) {
+    case CONV_IGEMM: floats = p->w_group_floats * (size_t)p->d.group; break;
+    case CONV_WINOGRAD: floats = p->w_group_floats * 36; break;
+    case CONV_DW: floats = p->cpad * (size_t)(p->d.KH * p->d.KW + 1); break;
+    }
+    *data = p->w;
+    *bytes = floats * sizeof(float);
+    return p->w && floats ? ER_OK : ER_ERR_INVALID_ARG;
+}
+
+er_status er_conv_plan_create_packed(const er_conv_desc *d, const float *w, const float *b,
+                                     er_isa isa, int threads, const er_packed_blob *cands,
+                                     int n_cands, er_conv_plan **out) {
     *out = NULL;
     if (d->N < 1 || d->H < 1 || d->W < 1 || d->C < 1 || d->M < 1 || d->KH < 1 || d->KW < 1 ||
         d->group < 1 || d->C % d->group || d->M % d->group || d->stride_h < 1 ||
@@ -178,6 +220,8 @@ er_status er_conv_plan_create(const er_conv_desc *d, const float *w, const float
     p->zero = er_aligned_alloc(zn * sizeof(float));
     if (!p->zero) return plan_fail_nomem(p);
     memset(p->zero, 0, zn * sizeof(float));
+    p->cands = cands;
+    p->n_cands = cands ? n_cands : 0;
 
     er_status st;
     if (dw)
@@ -186,6 +230,8 @@ er_status er_conv_plan_create(const er_conv_desc *d, const float *w, const float
         st = er_conv_plan_winograd(p, w, b);
     else
         st = plan_igemm(p, w, b);
+    p->cands = NULL; /* the caller's list is not kept */
+    p->n_cands = 0;
     if (st != ER_OK) {
         er_conv_plan_free(p);
         return st == ER_ERR_NOMEM ? er_fail(ER_ERR_NOMEM, "out of memory packing convolution "
@@ -200,7 +246,7 @@ er_status er_conv_plan_create(const er_conv_desc *d, const float *w, const float
 
 void er_conv_plan_free(er_conv_plan *p) {
     if (!p) return;
-    er_aligned_free(p->w);
+    if (!p->w_borrowed) er_aligned_free(p->w);
     er_aligned_free(p->zero);
     er_aligned_free(p->wg_bias);
     er_free(p->tap_off);

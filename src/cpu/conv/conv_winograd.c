@@ -89,7 +89,10 @@ er_status er_conv_plan_winograd(er_conv_plan *p, const float *w, const float *b)
         !er_mul_size(&cm, (size_t)C, (size_t)M) || cm > SIZE_MAX / 36 / sizeof(float))
         return er_fail(ER_ERR_SHAPE, "Winograd weights too large (%lld x %lld)", (long long)M,
                        (long long)C);
-    p->w = er_aligned_alloc(total * sizeof(float));
+    snprintf(p->layout, sizeof p->layout, "f32-winograd4x4/%s/nr%d", er_isa_name(p->gk->isa),
+             p->gk->nr);
+    int fresh;
+    p->w = er_conv_take_packed(p, total, &fresh);
     p->wg_bias = b ? er_aligned_alloc((size_t)M * sizeof(float)) : NULL;
     if (!p->w || (b && !p->wg_bias)) return ER_ERR_NOMEM;
     if (b) memcpy(p->wg_bias, b, (size_t)M * sizeof(float));
@@ -98,9 +101,9 @@ er_status er_conv_plan_winograd(er_conv_plan *p, const float *w, const float *b)
      * of nr output channels, each nr (zero) bias slots then C rows of nr.
      * Zero-filled first, so padding columns and bias slots stay 0. With m
      * innermost every plane is written in order. */
-    memset(p->w, 0, total * sizeof(float));
     const int64_t nr = p->gk->nr;
-    for (int64_t c = 0; c < C; c++)
+    if (fresh) memset(p->w, 0, total * sizeof(float));
+    for (int64_t c = 0; fresh && c < C; c++)
         for (int64_t m = 0; m < M; m++) {
             const float *g = w + (m * C + c) * 9;
             double gg[6][3]; /* G g */

@@ -116,7 +116,10 @@
  *      12 u32 reserved, 16 u64 offset (in this section, multiple of 64),
  *      24 u64 size
  *   A reader that has no use for an entry ignores it (the plain weight is
- *   always present too). edgerun 0.1 validates and ignores the section. */
+ *   always present too). The kernel string names the layout exactly (e.g.
+ *   "f32-winograd4x4/avx512/nr32"); a convolution whose plan would pack the
+ *   same layout to the same size uses the blob in place (cpu/conv/conv.h).
+ *   Written by er_model_save_prepacked (`edgerun convert --prepack`). */
 #ifndef ER_IMPORT_ERM_FORMAT_H
 #define ER_IMPORT_ERM_FORMAT_H
 
@@ -188,6 +191,10 @@ er_status er_erm_import(er_mapping *file, unsigned flags, er_graph **out);
 /* Writes g as .erm to path (through a temporary file in the same folder,
  * renamed into place, so a failed write never leaves a partial file). */
 er_status er_erm_write_file(const er_graph *g, const char *path);
+/* The same plus a PACKED_WEIGHTS section holding these blobs (each value
+ * must be a constant of g). */
+er_status er_erm_write_file_packed(const er_graph *g, const er_packed_blob *packed, int n_packed,
+                                   const char *path);
 
 /* Writes g as .erm into a new buffer (*out, er_aligned_alloc'd; the caller
  * frees it with er_aligned_free). For tests and fuzz seeds. */

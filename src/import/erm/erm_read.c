@@ -698,6 +698,9 @@ static er_status read_packed(rd *r) {
                    "its %llu bytes", (unsigned long long)s->offset, (unsigned long long)s->count,
                    (unsigned long long)s->size);
     uint64_t table = s->count * rb;
+    er_packed_blob *blobs = s->count ? er_pool_array(r->g->pool, (size_t)s->count,
+                                                     sizeof *blobs) : NULL;
+    if (s->count && !blobs) return er_fail(ER_ERR_NOMEM, "out of memory reading packed weights");
     for (uint64_t i = 0; i < s->count; i++) {
         const unsigned char *p = s->p + i * rb;
         uint32_t v = er_erm_u32(p);
@@ -713,8 +716,15 @@ static er_status read_packed(rd *r) {
                            "(%llu bytes) is misaligned, overlaps the entries or runs past the "
                            "section (%llu bytes)", (unsigned long long)off,
                            (unsigned long long)size, (unsigned long long)s->size);
+        blobs[i].value = (int)v;
+        blobs[i].layout = str_get(r, er_erm_u32(p + 4), NULL);
+        blobs[i].data = s->p + off;
+        blobs[i].bytes = (size_t)size;
     }
-    /* no kernel consumes pre-packed weights yet: validated, then ignored */
+    /* kernels that find their layout here use the bytes in place
+     * (er_conv_plan_create); the others ignore them */
+    r->g->packed = blobs;
+    r->g->n_packed = (int)s->count;
     return ER_OK;
 }
 

@@ -92,6 +92,12 @@ typedef struct writer {
     weight *weights;
     size_t n_weights, cap_weights;
     uint64_t weights_bytes;
+    /* PACKED_WEIGHTS (optional): entries, their layout strings and offsets */
+    const er_packed_blob *packed;
+    int n_packed;
+    uint32_t *packed_str;
+    uint64_t *packed_off;
+    uint64_t packed_bytes;
 } writer;
 
 static er_status nomem(void) { return er_fail(ER_ERR_NOMEM, "out of memory writing .erm"); }
@@ -374,6 +380,8 @@ static void writer_free(writer *w) {
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) er_free(all[i]->d);
     er_free(w->str_hash);
     er_free(w->weights);
+    er_free(w->packed_str);
+    er_free(w->packed_off);
 }
 
 /* ---- emitting ------------------------------------------------------------ */
@@ -411,21 +419,25 @@ typedef struct section {
     uint32_t type;
     uint64_t size, count;
     uint64_t offset;
+    uint32_t flags;
 } section;
 
 static er_status emit_all(writer *w, sink *s) {
-    section sec[] = {
-        {ER_ERM_SEC_STRINGS, w->str_ends.n + w->str_chars.n, w->n_strings, 0},
-        {ER_ERM_SEC_GRAPH, w->graph.n, 1, 0},
-        {ER_ERM_SEC_VALUES, w->values.n, (uint64_t)w->g->n_values, 0},
-        {ER_ERM_SEC_QUANT, w->quant.n, w->n_quant, 0},
-        {ER_ERM_SEC_NODES, w->nodes.n, (uint64_t)w->g->n_nodes, 0},
-        {ER_ERM_SEC_ATTRS, w->attrs.n, w->n_attrs, 0},
-        {ER_ERM_SEC_TENSORS, w->tensors.n, w->n_tensors, 0},
-        {ER_ERM_SEC_ARRAYS, w->arrays.n, 0, 0},
-        {ER_ERM_SEC_WEIGHTS, w->weights_bytes, 0, 0},
+    section sec[10] = {
+        {ER_ERM_SEC_STRINGS, w->str_ends.n + w->str_chars.n, w->n_strings, 0, 0},
+        {ER_ERM_SEC_GRAPH, w->graph.n, 1, 0, 0},
+        {ER_ERM_SEC_VALUES, w->values.n, (uint64_t)w->g->n_values, 0, 0},
+        {ER_ERM_SEC_QUANT, w->quant.n, w->n_quant, 0, 0},
+        {ER_ERM_SEC_NODES, w->nodes.n, (uint64_t)w->g->n_nodes, 0, 0},
+        {ER_ERM_SEC_ATTRS, w->attrs.n, w->n_attrs, 0, 0},
+        {ER_ERM_SEC_TENSORS, w->tensors.n, w->n_tensors, 0, 0},
+        {ER_ERM_SEC_ARRAYS, w->arrays.n, 0, 0, 0},
+        {ER_ERM_SEC_WEIGHTS, w->weights_bytes, 0, 0, 0},
     };
-    enum { N_SEC = sizeof sec / sizeof sec[0] };
+    int N_SEC = 9;
+    if (w->n_packed)
+        sec[N_SEC++] = (section){ER_ERM_SEC_PACKED_WEIGHTS, w->packed_bytes,
+                                 (uint64_t)w->n_packed, 0, ER_ERM_SEC_OPTIONAL};
     uint64_t at = ER_ERM_HEADER_BYTES + (uint64_t)N_SEC * ER_ERM_SECTION_BYTES;
     for (int i = 0; i < N_SEC; i++) {
         at = (at + ER_ERM_ALIGN - 1) & ~(uint64_t)(ER_ERM_ALIGN - 1);
@@ -449,7 +461,7 @@ static er_status emit_all(writer *w, sink *s) {
         unsigned char e[ER_ERM_SECTION_BYTES];
         memset(e, 0, sizeof e);
         er_erm_put_u32(e + 0, sec[i].type);
-        er_erm_put_u32(e + 4, 0);
+        er_erm_put_u32(e + 4, sec[i].flags);
         er_erm_put_u64(e + 8, sec[i].offset);
         er_erm_put_u64(e + 16, sec[i].size);
         er_erm_put_u64(e + 24, sec[i].count);
@@ -480,6 +492,24 @@ static er_status emit_all(writer *w, sink *s) {
             }
             break;
         }
+        case ER_ERM_SEC_PACKED_WEIGHTS: {
+            for (int k = 0; k < w->n_packed; k++) {
+                unsigned char e[ER_ERM_PACKED_BYTES];
+                memset(e, 0, sizeof e);
+                er_erm_put_u32(e + 0, (uint32_t)w->packed[k].value);
+                er_erm_put_u32(e + 4, w->packed_str[k]);
+                er_erm_put_u64(e + 16, w->packed_off[k]);
+                er_erm_put_u64(e + 24, (uint64_t)w->packed[k].bytes);
+                emit(s, e, sizeof e);
+            }
+            uint64_t ppos = (uint64_t)w->n_packed * ER_ERM_PACKED_BYTES;
+            for (int k = 0; k < w->n_packed; k++) {
+                emit_zeros(s, w->packed_off[k] - ppos);
+                emit(s, w->packed[k].data, w->packed[k].bytes);
+                ppos = w->packed_off[k] + w->packed[k].bytes;
+            }
+            break;
+        }
         default: break;
         }
         pos += sec[i].size;
@@ -504,14 +534,41 @@ static er_status emit_all(writer *w, sink *s) {
     return ER_OK;
 }
 
-static er_status prepare(const er_graph *g, writer *w) {
+/* Layout strings into the string table; blob offsets in the section (after
+ * the entry table, each 64-byte aligned). */
+static er_status plan_packed(writer *w) {
+    if (!w->n_packed) return ER_OK;
+    w->packed_str = er_calloc((size_t)w->n_packed, sizeof *w->packed_str);
+    w->packed_off = er_calloc((size_t)w->n_packed, sizeof *w->packed_off);
+    if (!w->packed_str || !w->packed_off) return nomem();
+    uint64_t at = (uint64_t)w->n_packed * ER_ERM_PACKED_BYTES;
+    for (int k = 0; k < w->n_packed; k++) {
+        const er_packed_blob *b = &w->packed[k];
+        if (b->value < 0 || b->value >= w->g->n_values || !w->g->values[b->value].data)
+            return er_fail(ER_ERR_INVALID_ARG, "packed weights %d: value %d is not a constant",
+                           k, b->value);
+        ER_TRY(cstr_ref(w, b->layout, &w->packed_str[k]));
+        at = (at + ER_ERM_ALIGN - 1) & ~(uint64_t)(ER_ERM_ALIGN - 1);
+        w->packed_off[k] = at;
+        at += b->bytes;
+    }
+    w->packed_bytes = at;
+    return ER_OK;
+}
+
+static er_status prepare(const er_graph *g, const er_packed_blob *packed, int n_packed,
+                         writer *w) {
     memset(w, 0, sizeof *w);
     w->g = g;
+    w->packed = packed;
+    w->n_packed = packed ? n_packed : 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     /* weights and lists are copied in host order; the format is little-endian */
     return er_fail(ER_ERR_UNSUPPORTED, ".erm files are little-endian; this host is big-endian");
 #endif
     er_status st = build(w);
+    if (st == ER_OK) st = plan_packed(w);
+    if (st == ER_OK && w->str_ends.oom) st = nomem();
     if (st != ER_OK) writer_free(w);
     return st;
 }
@@ -520,7 +577,7 @@ er_status er_erm_write_memory(const er_graph *g, void **out, size_t *size) {
     *out = NULL;
     *size = 0;
     writer w;
-    ER_TRY(prepare(g, &w));
+    ER_TRY(prepare(g, NULL, 0, &w));
     buf mem = {0};
     sink s = {.mem = &mem, .path = "<memory>", .st = ER_OK};
     er_status st = emit_all(&w, &s);
@@ -543,8 +600,13 @@ er_status er_erm_write_memory(const er_graph *g, void **out, size_t *size) {
 }
 
 er_status er_erm_write_file(const er_graph *g, const char *path) {
+    return er_erm_write_file_packed(g, NULL, 0, path);
+}
+
+er_status er_erm_write_file_packed(const er_graph *g, const er_packed_blob *packed, int n_packed,
+                                   const char *path) {
     writer w;
-    ER_TRY(prepare(g, &w));
+    ER_TRY(prepare(g, packed, n_packed, &w));
     size_t n = strlen(path) + 16;
     char *tmp = er_malloc(n);
     if (!tmp) {
