@@ -40,6 +40,15 @@ static inline __attribute__((always_inline)) __m256 sigmoid_ps(__m256 x) {
     return _mm256_blendv_ps(r, _mm256_mul_ps(r, e), neg);
 }
 
+/* silu(x) = x / (1 + e^-x), -x clamped to <= 80 (as the AVX-512 level). */
+static inline __attribute__((always_inline)) __m256 silu_ps(__m256 x) {
+    __m256 e = exp_ps(_mm256_min_ps(_mm256_sub_ps(_mm256_setzero_ps(), x), _mm256_set1_ps(80.0f)));
+    __m256 den = _mm256_add_ps(e, _mm256_set1_ps(1.0f));
+    __m256 r = _mm256_rcp_ps(den);
+    r = _mm256_fmadd_ps(_mm256_fnmadd_ps(den, r, _mm256_set1_ps(1.0f)), r, r);
+    return _mm256_mul_ps(x, r);
+}
+
 static inline __attribute__((always_inline)) __m256 tanh_ps(__m256 x) {
     __m256 t = exp_ps(_mm256_mul_ps(abs_ps(x), _mm256_set1_ps(-2.0f)));
     __m256 one = _mm256_set1_ps(1.0f);
@@ -70,7 +79,7 @@ static inline __attribute__((always_inline)) __m256 act_ps(const er_act *a, __m2
         __m256 h = _mm256_fmadd_ps(v, _mm256_set1_ps(1.0f / 6.0f), _mm256_set1_ps(0.5f));
         return _mm256_mul_ps(v, _mm256_min_ps(_mm256_max_ps(h, zero), one));
     }
-    case ER_ACT_SILU: return _mm256_mul_ps(v, sigmoid_ps(v));
+    case ER_ACT_SILU: return silu_ps(v);
     case ER_ACT_TANH: return tanh_ps(v);
     }
     return v;
