@@ -30,10 +30,11 @@
  * re-expands at its first output row plus weights of two stages competing
  * for L2. A stage joins only when the intermediate it removes is big enough
  * for the saving to show: at least half of L2 (min_bytes), and the
- * depthwise output has at least FUSE_MIN_ROWS rows to share; so does the
- * scaled project, whose per-image weight scaling (E*M products) must also
- * stay small next to the data (H*W >= 4*M). Pooling joins whenever it can
- * (it only adds sums of rows that are in cache). */
+ * depthwise output has at least FUSE_MIN_ROWS rows to share. The scaled
+ * project joins at any size: it has no halo and replaces a whole Mul pass
+ * (read and write H*W*E floats, one more op) by E*M weight products, which
+ * only needs H*W >= 4*M. Pooling joins whenever it can (it only adds sums
+ * of rows that are in cache). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,8 +215,8 @@ static er_status fuse_scale(er_graph *g, er_node *p, size_t threshold) {
     if (!pointwise(g, p)) return ER_OK;
     int m = p->in[0];
     er_node *mul = er_pass_producer(g, m);
-    if (!is_node(mul, "", "Mul") || mul->n_in != 2 || er_pass_sole_consumer(g, m) != p ||
-        value_bytes(g, m) < threshold)
+    (void)threshold;
+    if (!is_node(mul, "", "Mul") || mul->n_in != 2 || er_pass_sole_consumer(g, m) != p)
         return ER_OK;
     const er_value *mv = &g->values[m];
     /* the weights are scaled per image (E*M products) instead of the input
