@@ -5,6 +5,7 @@
  * with that axis' input stride. Axes that stay adjacent and in order merge
  * inside er_copy_strided, so e.g. NCHW->NHWC becomes a 3-D copy. */
 #include "core/threadpool.h"
+#include "cpu/layout/interleave.h"
 #include "data_util.h"
 #include "op.h"
 
@@ -42,6 +43,26 @@ static er_status shape_transpose(er_op_ctx *c) {
     return ER_OK;
 }
 
+/* NCHW -> NHWC with 3 channels (image inputs): rows [begin, end) of the
+ * N*H image rows, each three planar rows interleaved by a vector kernel */
+typedef struct {
+    float *y;
+    const float *x;
+    int64_t H, W;
+    er_f32_interleave3_fn fn;
+} rgb_job;
+
+static void rgb_task(void *arg, int64_t begin, int64_t end, int tid) {
+    (void)tid;
+    const rgb_job *j = arg;
+    const int64_t plane = j->H * j->W;
+    for (int64_t r = begin; r < end; r++) {
+        const int64_t n = r / j->H, h = r % j->H;
+        const float *x0 = j->x + n * 3 * plane + h * j->W;
+        j->fn(j->y + r * j->W * 3, x0, x0 + plane, x0 + 2 * plane, (size_t)j->W);
+    }
+}
+
 typedef struct {
     char *y;
     const char *x;
@@ -70,6 +91,14 @@ static er_status run_transpose(er_op_ctx *c) {
     er_dense_strides(x->rank, x->dims, xs);
     for (int i = 0; i < x->rank; i++) s[i] = xs[perm[i]];
     size_t es = er_dtype_size(x->dtype);
+    if (x->rank == 4 && es == 4 && x->dims[1] == 3 && perm[0] == 0 && perm[1] == 2 &&
+        perm[2] == 3 && perm[3] == 1 && x->dtype == ER_F32) {
+        rgb_job j = {y->data, x->data, x->dims[2], x->dims[3],
+                     er_f32_interleave3_pick((er_isa)c->isa)};
+        int64_t rows = x->dims[0] * x->dims[2];
+        rgb_task(&j, 0, rows, 0);
+        return ER_OK;
+    }
     /* big tensors (a model's NCHW -> NHWC input) are split over the threads
      * along the first output axis longer than 1 */
     int k = 0;

@@ -37,9 +37,18 @@ static int check_perm(const int64_t *xd, const int64_t *perm) {
         er_session_run(s2, (const er_tensor *const *)&x, &y2) != ER_OK)
         goto done;
     ok = memcmp(er_tensor_data(y1), er_tensor_data(y2), n * sizeof(float)) == 0;
-    /* and the values are the transpose: spot-check the last element */
+    /* and every value is the transpose's: y[i0,i1,i2,i3] = x[..] with
+     * x's axis perm[k] at index i_k (x holds its own linear index) */
     const float *yv = er_tensor_data(y2);
-    ok = ok && yv[n - 1] == (float)(n - 1) && yv[0] == 0.0f;
+    int64_t yd[4], xs[4] = {xd[1] * xd[2] * xd[3], xd[2] * xd[3], xd[3], 1};
+    for (int k = 0; k < 4; k++) yd[k] = xd[perm[k]];
+    size_t at = 0;
+    for (int64_t a = 0; ok && a < yd[0]; a++)
+        for (int64_t b2 = 0; ok && b2 < yd[1]; b2++)
+            for (int64_t c2 = 0; ok && c2 < yd[2]; c2++)
+                for (int64_t d = 0; ok && d < yd[3]; d++)
+                    ok = yv[at++] == (float)(a * xs[perm[0]] + b2 * xs[perm[1]] +
+                                             c2 * xs[perm[2]] + d * xs[perm[3]]);
 done:
     er_session_free(s1);
     er_session_free(s2);
