@@ -81,7 +81,11 @@ er_status er_pass_fuse_pad(er_graph *g) {
         ER_TRY(er_node_set_attr_ints(g, conv, "pads", 4, pads));
         if (valid) ER_TRY(er_node_set_attr_str(g, conv, "auto_pad", "NOTSET"));
         conv->in[0] = pad->in[0];
-        /* the Pad (and the view) lose their only reader: dead_nodes drops them */
+        /* the Pad (and the view) lost their only reader: drop them now, not
+         * at dead_nodes, so that later passes see the padded tensor's
+         * producer with one consumer (fuse_blocks needs that) */
+        if (view != pad && er_graph_use_count(g, view->out[0]) == 0) view->op_type = NULL;
+        if (er_graph_use_count(g, pad->out[0]) == 0) pad->op_type = NULL;
     }
     return ER_OK;
 }

@@ -29,6 +29,8 @@ er_status er_pass_eliminate_identity(er_graph *g);
 er_status er_pass_fuse_batchnorm(er_graph *g);
 /* 2-D float convolutions and their neighbours to NHWC (layout_nhwc.c). */
 er_status er_pass_layout_nhwc(er_graph *g);
+/* Reinterprets that keep dtype and dims are renames: dropped. */
+er_status er_pass_drop_noop_views(er_graph *g);
 /* Zero Pad in front of ConvNhwc into the conv's pads (fuse_pad.c). */
 er_status er_pass_fuse_pad(er_graph *g);
 /* int8 activations between edgerun int8 ops become uint8 with zero points

@@ -20,6 +20,7 @@ static const pass_entry k_passes[] = {
     {"fold_qdq", er_pass_fold_qdq},
     {"fuse_batchnorm", er_pass_fuse_batchnorm},
     {"layout_nhwc", er_pass_layout_nhwc},
+    {"drop_noop_views", er_pass_drop_noop_views},
     {"fuse_pad", er_pass_fuse_pad},
     {"qretype_u8", er_pass_qretype_u8},
     {"fuse_qresidual", er_pass_fuse_qresidual},
