@@ -17,6 +17,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/threadpool.h"
+#include "cpu/gemm/vact.h"
 #include "op.h"
 
 typedef enum {
@@ -195,6 +197,41 @@ static er_status run_gelu(er_op_ctx *c) {
     return run_act(c, strcmp(a, "tanh") == 0 ? A_GELU_TANH : A_GELU);
 }
 
+/* ---- vectorized float32 kernels ------------------------------------------
+ * LeakyRelu, Sigmoid, Tanh, HardSigmoid and HardSwish on float32 run the
+ * epilogue kernels that fused convolutions use (cpu/gemm/vact.h: polynomial
+ * exp with the error bounds documented there, tested against
+ * er_act_apply_ref at every ISA level), split over the threads for large
+ * tensors. The loops above stay the reference (--no-optimize does not change
+ * this choice; EDGERUN_ISA=scalar makes vact the libm loops again). */
+
+typedef struct {
+    const float *x;
+    float *y;
+    er_act a;
+    er_f32_vact_fn fn;
+} vact_job;
+
+static void vact_task(void *arg, int64_t b, int64_t e, int tid) {
+    (void)tid;
+    const vact_job *j = arg;
+    if (j->x != j->y) memcpy(j->y + b, j->x + b, (size_t)(e - b) * sizeof(float));
+    j->fn(&j->a, j->y + b, (size_t)(e - b));
+}
+
+static er_status run_vact(er_op_ctx *c, er_act_kind kind) {
+    aop op = kind == ER_ACT_LEAKY_RELU ? A_LEAKY : kind == ER_ACT_HARD_SIGMOID ? A_HSIGMOID : A_RELU;
+    aparams p = params(c, op);
+    vact_job j = {c->in[0]->data, c->out[0]->data, {kind, (float)p.alpha, (float)p.beta, 0, 0},
+                  er_f32_vact_pick((er_isa)c->isa)};
+    int64_t n = (int64_t)er_tensor_numel(c->in[0]);
+    if (er_threadpool_size(c->pool) > 1 && n >= (1 << 15))
+        er_parallel_for(c->pool, n, 1 << 13, vact_task, &j);
+    else
+        vact_task(&j, 0, n, 0);
+    return ER_OK;
+}
+
 /* ---- op definitions ------------------------------------------------------ */
 
 #define ACT_OP(sym, NAME, OP, DTYPES, OPSET)                                                       \
@@ -203,12 +240,24 @@ static er_status run_gelu(er_op_ctx *c) {
     const er_op_def er_op_##sym = {                                                                \
         .name = NAME, .min_opset = OPSET, .shape = shape_##sym, .run = run_##sym};
 
+/* The same with the vectorized float32 kernel picked in prepare(). */
+#define VACT_OP(sym, NAME, OP, KIND, DTYPES, OPSET)                                                \
+    static er_status shape_##sym(er_op_ctx *c) { return shape_act(c, DTYPES); }                    \
+    static er_status run_##sym(er_op_ctx *c) { return run_act(c, OP); }                            \
+    static er_status vrun_##sym(er_op_ctx *c) { return run_vact(c, KIND); }                        \
+    static er_status prepare_##sym(er_op_ctx *c) {                                                 \
+        if (c->in[0]->dtype == ER_F32) c->kernel = vrun_##sym;                                     \
+        return ER_OK;                                                                              \
+    }                                                                                              \
+    const er_op_def er_op_##sym = {.name = NAME, .min_opset = OPSET, .shape = shape_##sym,         \
+                                   .prepare = prepare_##sym, .run = run_##sym};
+
 ACT_OP(relu, "Relu", A_RELU, dt_relu, 6)
-ACT_OP(leaky_relu, "LeakyRelu", A_LEAKY, dt_float, 6)
-ACT_OP(sigmoid, "Sigmoid", A_SIGMOID, dt_float, 6)
-ACT_OP(tanh, "Tanh", A_TANH, dt_float, 6)
-ACT_OP(hard_sigmoid, "HardSigmoid", A_HSIGMOID, dt_float, 6)
-ACT_OP(hard_swish, "HardSwish", A_HSWISH, dt_float, 14)
+VACT_OP(leaky_relu, "LeakyRelu", A_LEAKY, ER_ACT_LEAKY_RELU, dt_float, 6)
+VACT_OP(sigmoid, "Sigmoid", A_SIGMOID, ER_ACT_SIGMOID, dt_float, 6)
+VACT_OP(tanh, "Tanh", A_TANH, ER_ACT_TANH, dt_float, 6)
+VACT_OP(hard_sigmoid, "HardSigmoid", A_HSIGMOID, ER_ACT_HARD_SIGMOID, dt_float, 6)
+VACT_OP(hard_swish, "HardSwish", A_HSWISH, ER_ACT_HARD_SWISH, dt_float, 14)
 ACT_OP(elu, "Elu", A_ELU, dt_float, 6)
 ACT_OP(selu, "Selu", A_SELU, dt_float, 6)
 ACT_OP(softplus, "Softplus", A_SOFTPLUS, dt_float, 1)

@@ -12,7 +12,8 @@
  * |r| <= ln2/2 (max 2e-7 after float evaluation), 2^n built in the exponent
  * bits. */
 static inline __attribute__((always_inline)) __m256 exp_ps(__m256 x) {
-    x = _mm256_max_ps(x, _mm256_set1_ps(-87.3f));
+    /* max(c, x): vmaxps returns its second operand for NaN; NaN must pass */
+    x = _mm256_max_ps(_mm256_set1_ps(-87.3f), x);
     const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
@@ -73,7 +74,7 @@ static inline __attribute__((always_inline)) __m256 act_ps(const er_act *a, __m2
     case ER_ACT_SIGMOID: return sigmoid_ps(v);
     case ER_ACT_HARD_SIGMOID: {
         __m256 h = _mm256_fmadd_ps(v, _mm256_set1_ps(a->alpha), _mm256_set1_ps(a->beta));
-        return _mm256_min_ps(_mm256_max_ps(h, zero), one);
+        return _mm256_min_ps(one, _mm256_max_ps(zero, h)); /* NaN passes (second operand) */
     }
     case ER_ACT_HARD_SWISH: {
         __m256 h = _mm256_fmadd_ps(v, _mm256_set1_ps(1.0f / 6.0f), _mm256_set1_ps(0.5f));

@@ -11,7 +11,9 @@
  * relative error on |r| <= ln2/2 (max 2e-7 after float evaluation), and
  * 2^n applied by vscalefps (underflows cleanly to 0). */
 static inline __attribute__((always_inline)) __m512 exp_ps(__m512 x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
+    /* max(c, x), not max(x, c): vmaxps returns its second operand when one
+     * is NaN, and NaN must come through (Sigmoid(NaN) is NaN) */
+    x = _mm512_max_ps(_mm512_set1_ps(-87.3f), x);
     const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
@@ -74,7 +76,7 @@ static inline __attribute__((always_inline)) __m512 act_ps(const er_act *a, __m5
     case ER_ACT_SIGMOID: return sigmoid_ps(v);
     case ER_ACT_HARD_SIGMOID: {
         __m512 h = _mm512_fmadd_ps(v, _mm512_set1_ps(a->alpha), _mm512_set1_ps(a->beta));
-        return _mm512_min_ps(_mm512_max_ps(h, zero), one);
+        return _mm512_min_ps(one, _mm512_max_ps(zero, h)); /* NaN passes (second operand) */
     }
     case ER_ACT_HARD_SWISH: {
         __m512 h = _mm512_fmadd_ps(v, _mm512_set1_ps(1.0f / 6.0f), _mm512_set1_ps(0.5f));

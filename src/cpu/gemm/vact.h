@@ -16,6 +16,9 @@
  * Bounds asserted by tests/kernels/test_vact.c over 1M points in [-30, 30]
  * plus edge values (it prints the measured maxima): sigmoid and tanh
  * <= 2e-7 absolute, silu <= 4e-7 * max(1, |x|).
+ * NaN inputs give NaN for SIGMOID, SILU, TANH, HARD_SIGMOID, HARD_SWISH and
+ * LEAKY_RELU (the clamps are ordered so vmaxps/vminps pass NaN through); the
+ * standalone float32 activation ops run these kernels (ops/activation.c).
  * The scalar level uses libm's expf/tanhf (portable C, any architecture). */
 #ifndef ER_CPU_GEMM_VACT_H
 #define ER_CPU_GEMM_VACT_H
