@@ -1,6 +1,8 @@
 /* er_f32_vact__avx2.c - fused activations on ymm vectors (AVX2+FMA) (see vact.h for
  * the formulas and error bounds). The tail (n % 8) is copied through a
  * small buffer, so nothing past y[n-1] is read or written. */
+#include <string.h>
+
 #include "cpu/gemm/vact.h"
 
 #if ER_ARCH_X86_64
@@ -113,6 +115,18 @@ void er_f32_vact__avx2(const er_act *a, float *y, size_t n) {
         VACT_LOOP(ER_ACT_HARD_SWISH)
         VACT_LOOP(ER_ACT_SILU)
         VACT_LOOP(ER_ACT_TANH)
+    }
+}
+void er_f32_vexp__avx2(float *y, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, exp_ps(_mm256_loadu_ps(y + i)));
+    for (; i < n; i++) { /* the tail through a small buffer, as the activations */
+        float b[8] = {0};
+        size_t k = n - i;
+        memcpy(b, y + i, k * sizeof(float));
+        _mm256_storeu_ps(b, exp_ps(_mm256_loadu_ps(b)));
+        memcpy(y + i, b, k * sizeof(float));
+        break;
     }
 }
 #endif

@@ -115,4 +115,12 @@ void er_f32_vact__avx512(const er_act *a, float *y, size_t n) {
         VACT_LOOP(ER_ACT_TANH)
     }
 }
+void er_f32_vexp__avx512(float *y, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, exp_ps(_mm512_loadu_ps(y + i)));
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
+        _mm512_mask_storeu_ps(y + i, m, exp_ps(_mm512_maskz_loadu_ps(m, y + i)));
+    }
+}
 #endif

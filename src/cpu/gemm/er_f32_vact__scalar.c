@@ -68,3 +68,17 @@ er_f32_vact_fn er_f32_vact_pick(er_isa isa) {
 #endif
     return er_f32_vact__scalar;
 }
+
+void er_f32_vexp__scalar(float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = expf(y[i]);
+}
+
+er_f32_vexp_fn er_f32_vexp_pick(er_isa isa) {
+#if ER_ARCH_X86_64
+    if (isa == ER_ISA_AVX512) return er_f32_vexp__avx512;
+    if (isa == ER_ISA_AVX2) return er_f32_vexp__avx2;
+#else
+    (void)isa;
+#endif
+    return er_f32_vexp__scalar;
+}

@@ -40,4 +40,15 @@ void er_f32_vact__avx512(const er_act *a, float *y, size_t n);
 /* The variant for an ISA level (the best this build has at or below it). */
 er_f32_vact_fn er_f32_vact_pick(er_isa isa);
 
+/* y[i] = exp(y[i]) for y[i] <= 0 (Softmax after the row maximum is
+ * subtracted): the same exp as above, relative error 2e-7; inputs below
+ * -87.3 give exp(-87.3) ~ 1.2e-38 (an absolute error below 1.2e-38). */
+typedef void (*er_f32_vexp_fn)(float *y, size_t n);
+void er_f32_vexp__scalar(float *y, size_t n);
+#if ER_ARCH_X86_64
+void er_f32_vexp__avx2(float *y, size_t n);
+void er_f32_vexp__avx512(float *y, size_t n);
+#endif
+er_f32_vexp_fn er_f32_vexp_pick(er_isa isa);
+
 #endif
