@@ -6,13 +6,18 @@
  *   QuantizeLinear:   y = saturate(round_half_even(x / scale) + zero_point)
  *   DequantizeLinear: y = (x - zero_point) * scale
  *
- * Scale and zero point are per tensor (a scalar or one-element 1-D tensor)
- * or, from opset 13, per axis (1-D of length dims[axis], `axis` default 1).
+ * Scale and zero point are per tensor (a scalar or one-element 1-D tensor),
+ * from opset 13 per axis (1-D of length dims[axis], `axis` default 1), or
+ * from opset 21 blocked (`block_size` B > 0: the scale has x's rank and
+ * dims except dims[axis] = ceil(x.dims[axis] / B); element a along the axis
+ * uses scale entry a / B, the other coordinates their own).
  * The zero point is optional and its dtype picks the quantized dtype: uint8
  * by default, int8, and uint16/int16 (opset 21, also via `output_dtype`).
  * DequantizeLinear also takes int32 input; its output dtype is the scale's.
- * Blocked quantization (`block_size`, opset 21) and the float8/int4 dtypes
- * are not implemented (ER_ERR_UNSUPPORTED).
+ * The float8 and int4 dtypes of opsets 19-21 have no edgerun dtype
+ * (core/tensor.h): a model using them is refused by the importer, and a
+ * zero point or output_dtype naming one here is an ER_ERR_UNSUPPORTED
+ * error that names the dtype.
  *
  * x / scale is computed in the float precision of the data as the numpy
  * reference does, so uint8 results are bit-exact with it. NaN quantizes as
@@ -38,17 +43,32 @@ static void quant_range(er_dtype dt, double *lo, double *hi) {
 }
 
 /* Validates scale (input 1) and zero point (input 2) against x (input 0);
- * sets the normalised axis (-1 for per tensor). */
-static er_status check_params(er_op_ctx *c, int *axis) {
+ * sets the normalised axis (-1 for per tensor) and *block (0 unless
+ * blocked). */
+static er_status check_params(er_op_ctx *c, int *axis, int64_t *block) {
     const er_tensor *x = c->in[0], *s = c->in[1];
     const er_tensor *z = c->n_in > 2 ? c->in[2] : NULL;
-    if (er_attr_int(c->node, "block_size", 0) != 0)
-        return er_fail(ER_ERR_UNSUPPORTED, "blocked quantization (block_size %lld) is not "
-                       "supported", (long long)er_attr_int(c->node, "block_size", 0));
+    *block = er_attr_int(c->node, "block_size", 0);
     ER_TRY(er_op_check_dtype(c, 1, er_dt_float));
     if (z && !er_shape_equal(z->rank, z->dims, s->rank, s->dims))
         return er_fail(ER_ERR_SHAPE, "zero point shape %s differs from scale shape %s",
                        er_op_shape_str(z), er_op_shape_str(s));
+    if (*block != 0) {
+        if (*block < 0)
+            return er_fail(ER_ERR_INVALID_MODEL, "block_size %lld must be positive",
+                           (long long)*block);
+        ER_TRY(er_op_axis(c, er_attr_int(c->node, "axis", 1), x->rank, axis));
+        bool ok = x->rank > 0 && s->rank == x->rank;
+        for (int i = 0; ok && i < x->rank; i++)
+            ok = i == *axis ? s->dims[i] == (x->dims[i] + *block - 1) / *block
+                            : s->dims[i] == x->dims[i];
+        if (!ok)
+            return er_fail(ER_ERR_SHAPE, "blocked quantization: scale shape %s must be input 0 "
+                           "shape %s with dim %d = ceil(%lld / block_size %lld)",
+                           er_op_shape_str(s), er_op_shape_str(x), *axis,
+                           (long long)(x->rank > 0 ? x->dims[*axis] : 0), (long long)*block);
+        return ER_OK;
+    }
     if (s->rank == 0 || (s->rank == 1 && s->dims[0] == 1)) {
         *axis = -1;
         return ER_OK;
@@ -79,6 +99,14 @@ static void param_view(const er_tensor *x, int axis, int64_t *outer, int64_t *n,
     for (int i = axis + 1; i < x->rank; i++) *inner *= x->dims[i];
 }
 
+/* Index of the scale / zero point entry of element (o, a, i) of the
+ * [outer, n, inner] view in blocked mode. */
+static inline size_t block_param(int64_t o, int64_t a, int64_t i, int64_t n, int64_t inner,
+                                 int64_t block) {
+    int64_t nb = (n + block - 1) / block;
+    return (size_t)((o * nb + a / block) * inner + i);
+}
+
 /* ---- QuantizeLinear -------------------------------------------------------- */
 
 static er_status shape_quantize(er_op_ctx *c) {
@@ -86,7 +114,8 @@ static er_status shape_quantize(er_op_ctx *c) {
     static const er_dtype xdt[] = {ER_F32, ER_F64, ER_F16, ER_BF16, ER_I32, ER_UNDEF};
     ER_TRY(er_op_check_dtype(c, 0, xdt));
     int axis = 0;
-    ER_TRY(check_params(c, &axis));
+    int64_t block;
+    ER_TRY(check_params(c, &axis, &block));
     const er_tensor *z = c->n_in > 2 ? c->in[2] : NULL;
     er_dtype ydt = ER_U8;
     int64_t attr_dt = er_attr_int(c->node, "output_dtype", 0);
@@ -111,13 +140,27 @@ static er_status run_quantize(er_op_ctx *c) {
     const er_tensor *z = c->n_in > 2 ? c->in[2] : NULL;
     er_tensor *y = c->out[0];
     int axis = 0;
-    ER_TRY(check_params(c, &axis));
+    int64_t block;
+    ER_TRY(check_params(c, &axis, &block));
     int64_t outer, n, inner;
     param_view(x, axis, &outer, &n, &inner);
     double lo, hi;
     quant_range(y->dtype, &lo, &hi);
     bool single = x->dtype != ER_F64 && s->dtype != ER_F64;
-    for (int64_t o = 0; o < outer; o++) {
+    for (int64_t o = 0; o < outer && block; o++) /* blocked: parameters per element */
+        for (int64_t a = 0; a < n; a++)
+            for (int64_t i = 0; i < inner; i++) {
+                size_t pi = block_param(o, a, i, n, inner, block);
+                size_t at = (size_t)((o * n + a) * inner + i);
+                double scale = er_load_f64(s->data, s->dtype, pi);
+                double zp = z ? (double)er_load_i64(z->data, z->dtype, pi) : 0;
+                double xv = er_load_f64(x->data, x->dtype, at);
+                double q = single ? (double)rintf((float)xv / (float)scale) : rint(xv / scale);
+                double v = (q == q ? q : 0) + zp;
+                v = v >= hi ? hi : v >= lo ? v : lo;
+                er_store_i64(y->data, y->dtype, at, (int64_t)v);
+            }
+    for (int64_t o = 0; o < outer && !block; o++) {
         for (int64_t a = 0; a < n; a++) {
             double scale = er_load_f64(s->data, s->dtype, (size_t)a);
             double zp = z ? (double)er_load_i64(z->data, z->dtype, (size_t)a) : 0;
@@ -149,7 +192,8 @@ static er_status shape_dequantize(er_op_ctx *c) {
     ER_TRY(er_op_check_dtype(c, 0, xdt));
     if (c->n_in > 2) ER_TRY(er_op_same_dtype(c, 0, 2));
     int axis = 0;
-    ER_TRY(check_params(c, &axis));
+    int64_t block;
+    ER_TRY(check_params(c, &axis, &block));
     const er_tensor *x = c->in[0];
     er_op_set_output(c, 0, c->in[1]->dtype, x->rank, x->dims);
     return ER_OK;
@@ -160,10 +204,23 @@ static er_status run_dequantize(er_op_ctx *c) {
     const er_tensor *z = c->n_in > 2 ? c->in[2] : NULL;
     er_tensor *y = c->out[0];
     int axis = 0;
-    ER_TRY(check_params(c, &axis));
+    int64_t block;
+    ER_TRY(check_params(c, &axis, &block));
     int64_t outer, n, inner;
     param_view(x, axis, &outer, &n, &inner);
-    for (int64_t o = 0; o < outer; o++) {
+    for (int64_t o = 0; o < outer && block; o++) /* blocked: parameters per element */
+        for (int64_t a = 0; a < n; a++)
+            for (int64_t i = 0; i < inner; i++) {
+                size_t pi = block_param(o, a, i, n, inner, block);
+                size_t at = (size_t)((o * n + a) * inner + i);
+                double scale = er_load_f64(s->data, s->dtype, pi);
+                int64_t zp = z ? er_load_i64(z->data, z->dtype, pi) : 0;
+                double d = (double)(er_load_i64(x->data, x->dtype, at) - zp) * scale;
+                if (y->dtype == ER_F32) /* as the per-axis loop: float product */
+                    d = (double)((float)(er_load_i64(x->data, x->dtype, at) - zp) * (float)scale);
+                er_store_f64(y->data, y->dtype, at, d);
+            }
+    for (int64_t o = 0; o < outer && !block; o++) {
         for (int64_t a = 0; a < n; a++) {
             double scale = er_load_f64(s->data, s->dtype, (size_t)a);
             int64_t zp = z ? er_load_i64(z->data, z->dtype, (size_t)a) : 0;
