@@ -8,9 +8,11 @@
  * running_mean / running_var are input * momentum + batch * (1 - momentum),
  * as the ONNX reference computes them.
  *
- * Not implemented (ER_ERR_UNSUPPORTED): spatial = 0 (opset < 9 per-element
- * statistics) and the training outputs of opset < 14, whose meaning depended
- * on an is_test/consumer convention rather than an attribute. The input
+ * spatial = 0 (opsets 7-8): scale, bias, mean and var have X's shape
+ * without N, [C, D1..Dn], one set of statistics per element.
+ * Refused with ER_ERR_UNSUPPORTED and a message: the training outputs of
+ * opset < 14, whose meaning depended on an is_test/consumer convention
+ * rather than an attribute (no exporter writes them for inference). The input
  * statistics may use another float dtype than X (opset 15's T1/T2). */
 #include <math.h>
 #include <string.h>
@@ -24,8 +26,7 @@ static er_status shape_bn(er_op_ctx *c) {
     if (x->rank < 2)
         return er_fail(ER_ERR_SHAPE, "input 0 shape %s: expected rank >= 2 [N, C, ...]",
                        er_op_shape_str(x));
-    if (er_attr_int(c->node, "spatial", 1) != 1)
-        return er_fail(ER_ERR_UNSUPPORTED, "spatial = 0 (per-element statistics) is not supported");
+    bool spatial = er_attr_int(c->node, "spatial", 1) != 0;
     int64_t training = er_attr_int(c->node, "training_mode", 0);
     if (training != 0 && training != 1)
         return er_fail(ER_ERR_INVALID_MODEL, "training_mode %lld must be 0 or 1",
@@ -42,11 +43,15 @@ static er_status shape_bn(er_op_ctx *c) {
         return er_fail(ER_ERR_INVALID_MODEL, "running_mean/running_var outputs need "
                        "training_mode = 1");
     int64_t C = x->dims[1];
+    if (!spatial && training)
+        return er_fail(ER_ERR_INVALID_MODEL, "spatial = 0 with training_mode = 1");
     for (int i = 1; i < 5; i++) {
         const er_tensor *p = c->in[i];
-        if (p->rank != 1 || p->dims[0] != C)
-            return er_fail(ER_ERR_SHAPE, "input %d shape %s: expected [%lld] (channels of %s)", i,
-                           er_op_shape_str(p), (long long)C, er_op_shape_str(x));
+        if (spatial ? p->rank != 1 || p->dims[0] != C
+                    : !er_shape_equal(p->rank, p->dims, x->rank - 1, x->dims + 1))
+            return er_fail(ER_ERR_SHAPE, "input %d shape %s: expected %s of %s", i,
+                           er_op_shape_str(p), spatial ? "[C], the channels" :
+                           "[C, D1..Dn] (spatial = 0), the dims after N", er_op_shape_str(x));
     }
     er_op_set_output(c, 0, x->dtype, x->rank, x->dims);
     er_op_set_output(c, 1, c->in[3]->dtype, 1, &C);
@@ -64,6 +69,19 @@ static er_status run_bn(er_op_ctx *c) {
     int64_t N = x->dims[0], C = x->dims[1], inner = 1;
     for (int i = 2; i < x->rank; i++) inner *= x->dims[i];
     er_dtype dt = x->dtype;
+    if (er_attr_int(c->node, "spatial", 1) == 0) { /* per-element statistics */
+        for (int64_t e = 0; e < C * inner; e++) {
+            double a = er_load_f64(scale->data, scale->dtype, (size_t)e) /
+                       sqrt(er_load_f64(var->data, var->dtype, (size_t)e) + eps);
+            double b = er_load_f64(bias->data, bias->dtype, (size_t)e) -
+                       er_load_f64(mean->data, mean->dtype, (size_t)e) * a;
+            for (int64_t nb = 0; nb < N; nb++) {
+                size_t at = (size_t)(nb * C * inner + e);
+                er_store_f64(y->data, dt, at, er_load_f64(x->data, dt, at) * a + b);
+            }
+        }
+        return ER_OK;
+    }
     for (int64_t ch = 0; ch < C; ch++) {
         double m = er_load_f64(mean->data, mean->dtype, (size_t)ch);
         double v = er_load_f64(var->data, var->dtype, (size_t)ch);
