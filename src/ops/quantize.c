@@ -99,6 +99,22 @@ static void param_view(const er_tensor *x, int axis, int64_t *outer, int64_t *n,
     for (int i = axis + 1; i < x->rank; i++) *inner *= x->dims[i];
 }
 
+/* One element: round(x / scale) + zero_point, saturated (NaN -> zero point);
+ * the division in float unless an operand is double (see above). */
+static inline int64_t quant_one(double xv, double scale, double zp, bool single, double lo,
+                                double hi) {
+    double q = single ? (double)rintf((float)xv / (float)scale) : rint(xv / scale);
+    double v = (q == q ? q : 0) + zp;
+    return (int64_t)(v >= hi ? hi : v >= lo ? v : lo);
+}
+
+/* One element: (x - zero_point) * scale, the product in float for float32
+ * output (as float kernels compute it), else in double. */
+static inline double dequant_one(int64_t xv, int64_t zp, double scale, er_dtype ydt) {
+    if (ydt == ER_F32) return (double)((float)(xv - zp) * (float)scale);
+    return (double)(xv - zp) * scale;
+}
+
 /* Index of the scale / zero point entry of element (o, a, i) of the
  * [outer, n, inner] view in blocked mode. */
 static inline size_t block_param(int64_t o, int64_t a, int64_t i, int64_t n, int64_t inner,
@@ -154,11 +170,8 @@ static er_status run_quantize(er_op_ctx *c) {
                 size_t at = (size_t)((o * n + a) * inner + i);
                 double scale = er_load_f64(s->data, s->dtype, pi);
                 double zp = z ? (double)er_load_i64(z->data, z->dtype, pi) : 0;
-                double xv = er_load_f64(x->data, x->dtype, at);
-                double q = single ? (double)rintf((float)xv / (float)scale) : rint(xv / scale);
-                double v = (q == q ? q : 0) + zp;
-                v = v >= hi ? hi : v >= lo ? v : lo;
-                er_store_i64(y->data, y->dtype, at, (int64_t)v);
+                er_store_i64(y->data, y->dtype, at,
+                             quant_one(er_load_f64(x->data, x->dtype, at), scale, zp, single, lo, hi));
             }
     for (int64_t o = 0; o < outer && !block; o++) {
         for (int64_t a = 0; a < n; a++) {
@@ -172,13 +185,10 @@ static er_status run_quantize(er_op_ctx *c) {
                                               (uint8_t *)y->data + base, &q);
                 continue;
             }
-            for (int64_t i = 0; i < inner; i++) {
-                double xv = er_load_f64(x->data, x->dtype, base + (size_t)i);
-                double q = single ? (double)rintf((float)xv / (float)scale) : rint(xv / scale);
-                double v = (q == q ? q : 0) + zp;
-                v = v >= hi ? hi : v >= lo ? v : lo;
-                er_store_i64(y->data, y->dtype, base + (size_t)i, (int64_t)v);
-            }
+            for (int64_t i = 0; i < inner; i++)
+                er_store_i64(y->data, y->dtype, base + (size_t)i,
+                             quant_one(er_load_f64(x->data, x->dtype, base + (size_t)i), scale,
+                                       zp, single, lo, hi));
         }
     }
     return ER_OK;
@@ -215,10 +225,8 @@ static er_status run_dequantize(er_op_ctx *c) {
                 size_t at = (size_t)((o * n + a) * inner + i);
                 double scale = er_load_f64(s->data, s->dtype, pi);
                 int64_t zp = z ? er_load_i64(z->data, z->dtype, pi) : 0;
-                double d = (double)(er_load_i64(x->data, x->dtype, at) - zp) * scale;
-                if (y->dtype == ER_F32) /* as the per-axis loop: float product */
-                    d = (double)((float)(er_load_i64(x->data, x->dtype, at) - zp) * (float)scale);
-                er_store_f64(y->data, y->dtype, at, d);
+                er_store_f64(y->data, y->dtype, at,
+                             dequant_one(er_load_i64(x->data, x->dtype, at), zp, scale, y->dtype));
             }
     for (int64_t o = 0; o < outer && !block; o++) {
         for (int64_t a = 0; a < n; a++) {
@@ -226,15 +234,16 @@ static er_status run_dequantize(er_op_ctx *c) {
             int64_t zp = z ? er_load_i64(z->data, z->dtype, (size_t)a) : 0;
             size_t base = (size_t)((o * n + a) * inner);
             if (y->dtype == ER_F32) {
-                float *yp = (float *)y->data + base, fs = (float)scale;
+                float *yp = (float *)y->data + base;
                 for (int64_t i = 0; i < inner; i++)
-                    yp[i] = (float)(er_load_i64(x->data, x->dtype, base + (size_t)i) - zp) * fs;
+                    yp[i] = (float)dequant_one(er_load_i64(x->data, x->dtype, base + (size_t)i),
+                                               zp, scale, ER_F32);
                 continue;
             }
-            for (int64_t i = 0; i < inner; i++) {
-                double d = (double)(er_load_i64(x->data, x->dtype, base + (size_t)i) - zp);
-                er_store_f64(y->data, y->dtype, base + (size_t)i, d * scale);
-            }
+            for (int64_t i = 0; i < inner; i++)
+                er_store_f64(y->data, y->dtype, base + (size_t)i,
+                             dequant_one(er_load_i64(x->data, x->dtype, base + (size_t)i), zp,
+                                         scale, y->dtype));
         }
     }
     return ER_OK;

@@ -197,15 +197,7 @@ er_status er_conv_plan_create_packed(const er_conv_desc *d, const float *w, cons
     p->d = *d;
     p->isa = isa;
     p->threads = threads < 1 ? 1 : threads;
-    if (er_act_is_clamp(&d->act)) {
-        p->mm.min = d->act.kind == ER_ACT_NONE ? -INFINITY
-                  : d->act.kind == ER_ACT_RELU ? 0.0f : d->act.min;
-        p->mm.max = d->act.kind == ER_ACT_CLIP ? d->act.max : INFINITY;
-    } else {
-        p->mm.min = -INFINITY;
-        p->mm.max = INFINITY;
-        p->vact = er_f32_vact_pick(isa);
-    }
+    p->vact = er_f32_epilogue(&d->act, isa, &p->mm);
     /* the zero row: igemm reads C floats through a padding pointer, the
      * depthwise kernels a whole input row (W*C) */
     int dw = d->group == d->C && d->M == d->C && d->KH <= ER_DW_MAX_KH;

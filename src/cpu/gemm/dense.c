@@ -50,15 +50,7 @@ er_status er_dense_plan_create(const er_dense_desc *d, const float *w, const flo
         er_f32_gemm_pack(d->N, 1, d->K, p->gk->nr, w, 0, 1, d->K, b, p->w);
     else /* W[k][j] = w[k*N + j] */
         er_f32_gemm_pack(d->N, 1, d->K, p->gk->nr, w, 0, d->N, 1, b, p->w);
-    if (er_act_is_clamp(&d->act)) {
-        p->mm.min = d->act.kind == ER_ACT_NONE ? -INFINITY
-                  : d->act.kind == ER_ACT_RELU ? 0.0f : d->act.min;
-        p->mm.max = d->act.kind == ER_ACT_CLIP ? d->act.max : INFINITY;
-    } else {
-        p->mm.min = -INFINITY;
-        p->mm.max = INFINITY;
-        p->vact = er_f32_vact_pick(isa);
-    }
+    p->vact = er_f32_epilogue(&d->act, isa, &p->mm);
     /* Column blocks: the weight block of a unit fits half of L2, and a
      * single row (a classifier) still gives every thread several units. */
     const int64_t nr = p->gk->nr, panels_total = (d->N + nr - 1) / nr;

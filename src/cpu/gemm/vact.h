@@ -23,6 +23,7 @@
 #ifndef ER_CPU_GEMM_VACT_H
 #define ER_CPU_GEMM_VACT_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include "core/cpu_features.h"
@@ -39,6 +40,23 @@ void er_f32_vact__avx512(const er_act *a, float *y, size_t n);
 
 /* The variant for an ISA level (the best this build has at or below it). */
 er_f32_vact_fn er_f32_vact_pick(er_isa isa);
+
+/* How a GEMM-based kernel applies act: clamps (none/relu/clip) become the
+ * micro-kernel's min/max at the store (*mm) and NULL is returned; any other
+ * activation leaves *mm unbounded and returns the vact kernel to run on the
+ * stored rows. */
+static inline er_f32_vact_fn er_f32_epilogue(const er_act *act, er_isa isa,
+                                             er_f32_minmax_params *mm) {
+    mm->min = -INFINITY;
+    mm->max = INFINITY;
+    if (!er_act_is_clamp(act)) return er_f32_vact_pick(isa);
+    if (act->kind == ER_ACT_RELU) mm->min = 0.0f;
+    if (act->kind == ER_ACT_CLIP) {
+        mm->min = act->min;
+        mm->max = act->max;
+    }
+    return NULL;
+}
 
 /* y[i] = exp(y[i]) for y[i] <= 0 (Softmax after the row maximum is
  * subtracted): the same exp as above, relative error 2e-7; inputs below
