@@ -21,6 +21,7 @@
 #include "gemm_kernel.h"
 #include "op.h"
 #include "spatial.h"
+#include "window_plane.h"
 
 /* im2col scratch budget in floats; a chunk is at least one GEMM column block */
 #define COL_BUDGET (1u << 20)
@@ -176,52 +177,9 @@ static void im2col(const conv_geom *g, const float *x, int64_t p0, int64_t len, 
 
 /* One output channel plane += one input channel plane convolved with one
  * kernel (ksize weights): tap by tap, contiguous runs along the last dim. */
-static void direct_plane(const er_window *w, const float *x, const float *k, float *y) {
-    int n = w->n, last = n - 1;
-    int64_t in_stride[ER_WIN_MAX_DIMS], rows_out = 1;
-    in_stride[last] = 1;
-    for (int i = last - 1; i >= 0; i--) in_stride[i] = in_stride[i + 1] * w->in[i + 1];
-    for (int i = 0; i < last; i++) rows_out *= w->out[i];
-    int64_t s = w->stride[last], wout = w->out[last];
-    int64_t tap[ER_WIN_MAX_DIMS] = {0};
-    int64_t ksize = 1;
-    for (int i = 0; i < n; i++) ksize *= w->kernel[i];
-    for (int64_t t = 0; t < ksize; t++) {
-        float kv = k[t];
-        /* pos = ow*s + off is inside [0, in) for ow in [lo, hi) */
-        int64_t off = tap[last] * w->dilation[last] - w->pad_begin[last];
-        int64_t lo = off >= 0 ? 0 : (-off + s - 1) / s;
-        int64_t hi = w->in[last] - off <= 0 ? 0 : (w->in[last] - off + s - 1) / s;
-        if (hi > wout) hi = wout;
-        int64_t o[ER_WIN_MAX_DIMS] = {0};
-        for (int64_t r = 0; r < rows_out && lo < hi; r++) {
-            bool valid = true;
-            int64_t base = 0;
-            for (int i = 0; i < last; i++) {
-                int64_t pos = o[i] * w->stride[i] - w->pad_begin[i] + tap[i] * w->dilation[i];
-                if (pos < 0 || pos >= w->in[i]) valid = false;
-                base += pos * in_stride[i];
-            }
-            if (valid) {
-                float *yr = y + r * wout + lo;
-                const float *xr = x + base + lo * s + off; /* input of column lo */
-                int64_t cnt = hi - lo;
-                if (s == 1)
-                    for (int64_t j = 0; j < cnt; j++) yr[j] += kv * xr[j];
-                else
-                    for (int64_t j = 0; j < cnt; j++) yr[j] += kv * xr[j * s];
-            }
-            for (int i = last - 1; i >= 0; i--) {
-                if (++o[i] < w->out[i]) break;
-                o[i] = 0;
-            }
-        }
-        for (int i = last; i >= 0; i--) {
-            if (++tap[i] < w->kernel[i]) break;
-            tap[i] = 0;
-        }
-    }
-}
+#define ER_FLOAT_NEVER(kv) ((void)(kv), false)
+#define ER_FLOAT_MAC(yv, kv, xv) ((yv) += (kv) * (xv))
+ER_WINDOW_PLANE(direct_plane, float, float, float, ER_FLOAT_NEVER, ER_FLOAT_MAC)
 
 typedef struct {
     const conv_geom *g;

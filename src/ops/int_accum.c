@@ -12,6 +12,7 @@
 
 #include "core/checked_math.h"
 #include "quant_util.h"
+#include "window_plane.h"
 
 er_status er_iconv_geometry(const er_op_ctx *c, int xi, int wi, er_iconv *g) {
     const er_tensor *x = c->in[xi], *w = c->in[wi];
@@ -81,52 +82,11 @@ uint64_t er_iconv_macs(const er_iconv *g) {
 
 /* acc += one input channel plane x convolved with one kernel k (ksize taps),
  * tap by tap over contiguous runs of the last output dim. */
-static void accum_plane(const er_window *w, const int16_t *x, const int16_t *k, uint32_t *acc) {
-    int n = w->n, last = n - 1;
-    int64_t in_stride[ER_WIN_MAX_DIMS], rows_out = 1;
-    in_stride[last] = 1;
-    for (int i = last - 1; i >= 0; i--) in_stride[i] = in_stride[i + 1] * w->in[i + 1];
-    for (int i = 0; i < last; i++) rows_out *= w->out[i];
-    int64_t s = w->stride[last], wout = w->out[last];
-    int64_t tap[ER_WIN_MAX_DIMS] = {0};
-    int64_t ksize = 1;
-    for (int i = 0; i < n; i++) ksize *= w->kernel[i];
-    for (int64_t t = 0; t < ksize; t++) {
-        int32_t kv = k[t];
-        /* pos = ow*s + off lies in [0, in) for ow in [lo, hi) */
-        int64_t off = tap[last] * w->dilation[last] - w->pad_begin[last];
-        int64_t lo = off >= 0 ? 0 : (-off + s - 1) / s;
-        int64_t hi = w->in[last] - off <= 0 ? 0 : (w->in[last] - off + s - 1) / s;
-        if (hi > wout) hi = wout;
-        int64_t o[ER_WIN_MAX_DIMS] = {0};
-        for (int64_t r = 0; kv != 0 && r < rows_out && lo < hi; r++) {
-            bool valid = true;
-            int64_t base = 0;
-            for (int i = 0; i < last; i++) {
-                int64_t pos = o[i] * w->stride[i] - w->pad_begin[i] + tap[i] * w->dilation[i];
-                if (pos < 0 || pos >= w->in[i]) valid = false;
-                base += pos * in_stride[i];
-            }
-            if (valid) {
-                uint32_t *ar = acc + r * wout + lo;
-                const int16_t *xr = x + base + lo * s + off; /* input of column lo */
-                int64_t cnt = hi - lo;
-                if (s == 1)
-                    for (int64_t j = 0; j < cnt; j++) ar[j] += (uint32_t)(kv * (int32_t)xr[j]);
-                else
-                    for (int64_t j = 0; j < cnt; j++) ar[j] += (uint32_t)(kv * (int32_t)xr[j * s]);
-            }
-            for (int i = last - 1; i >= 0; i--) {
-                if (++o[i] < w->out[i]) break;
-                o[i] = 0;
-            }
-        }
-        for (int i = last; i >= 0; i--) {
-            if (++tap[i] < w->kernel[i]) break;
-            tap[i] = 0;
-        }
-    }
-}
+/* zero weights add nothing: skipped; the sums wrap as uint32 (two's
+ * complement int32 results, never signed overflow) */
+#define ER_INT_ZERO(kv) ((kv) == 0)
+#define ER_INT_MAC(yv, kv, xv) ((yv) += (uint32_t)((int32_t)(kv) * (int32_t)(xv)))
+ER_WINDOW_PLANE(accum_plane, int16_t, int16_t, uint32_t, ER_INT_ZERO, ER_INT_MAC)
 
 typedef struct {
     const er_iconv_args *a;
