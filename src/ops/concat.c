@@ -46,7 +46,15 @@ typedef struct {
     const er_op_ctx *c;
     int axis;
     size_t es, out_block; /* bytes of one outer index in the output */
+    size_t block[32];     /* bytes of one outer index of input i (n_in <= 32) */
 } concat_job;
+
+/* Bytes of one outer index of input i. */
+static size_t in_block(const concat_job *j, int i) {
+    if (i < 32) return j->block[i];
+    const er_tensor *x = j->c->in[i];
+    return (size_t)er_dims_prod(x->dims, j->axis, x->rank) * j->es;
+}
 
 /* Outer indices [begin, end): each is one block of every input in turn. */
 static void concat_task(void *arg, int64_t begin, int64_t end, int tid) {
@@ -56,10 +64,9 @@ static void concat_task(void *arg, int64_t begin, int64_t end, int tid) {
     char *dst = (char *)c->out[0]->data + (size_t)begin * j->out_block;
     for (int64_t o = begin; o < end; o++) {
         for (int i = 0; i < c->n_in; i++) {
-            const er_tensor *x = c->in[i];
-            size_t block = (size_t)er_dims_prod(x->dims, j->axis, x->rank) * j->es;
+            size_t block = in_block(j, i);
             if (!block) continue; /* an empty input may have no buffer */
-            memcpy(dst, (const char *)x->data + (size_t)o * block, block);
+            memcpy(dst, (const char *)c->in[i]->data + (size_t)o * block, block);
             dst += block;
         }
     }
@@ -67,8 +74,10 @@ static void concat_task(void *arg, int64_t begin, int64_t end, int tid) {
 
 static er_status run_concat(er_op_ctx *c) {
     er_tensor *y = c->out[0];
-    concat_job j = {c, 0, er_dtype_size(y->dtype), 0};
+    concat_job j = {c, 0, er_dtype_size(y->dtype), 0, {0}};
     ER_TRY(get_axis(c, y->rank, &j.axis));
+    for (int i = 0; i < c->n_in && i < 32; i++) /* once per run, not per pixel */
+        j.block[i] = (size_t)er_dims_prod(c->in[i]->dims, j.axis, c->in[i]->rank) * j.es;
     int64_t outer = er_dims_prod(y->dims, 0, j.axis);
     j.out_block = (size_t)er_dims_prod(y->dims, j.axis, y->rank) * j.es;
     /* NHWC channel concats are one small block per pixel: worth splitting

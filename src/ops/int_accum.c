@@ -81,9 +81,9 @@ uint64_t er_iconv_macs(const er_iconv *g) {
 }
 
 /* acc += one input channel plane x convolved with one kernel k (ksize taps),
- * tap by tap over contiguous runs of the last output dim. */
-/* zero weights add nothing: skipped; the sums wrap as uint32 (two's
- * complement int32 results, never signed overflow) */
+ * tap by tap over contiguous runs of the last output dim. Zero weights add
+ * nothing and are skipped; the sums wrap as uint32 (two's complement int32
+ * results, never signed overflow). */
 #define ER_INT_ZERO(kv) ((kv) == 0)
 #define ER_INT_MAC(yv, kv, xv) ((yv) += (uint32_t)((int32_t)(kv) * (int32_t)(xv)))
 ER_WINDOW_PLANE(accum_plane, int16_t, int16_t, uint32_t, ER_INT_ZERO, ER_INT_MAC)
