@@ -120,13 +120,11 @@ void er_f32_vact__avx2(const er_act *a, float *y, size_t n) {
 void er_f32_vexp__avx2(float *y, size_t n) {
     size_t i = 0;
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, exp_ps(_mm256_loadu_ps(y + i)));
-    for (; i < n; i++) { /* the tail through a small buffer, as the activations */
+    if (i < n) { /* the tail through a small buffer, as the activations */
         float b[8] = {0};
-        size_t k = n - i;
-        memcpy(b, y + i, k * sizeof(float));
+        memcpy(b, y + i, (n - i) * sizeof(float));
         _mm256_storeu_ps(b, exp_ps(_mm256_loadu_ps(b)));
-        memcpy(y + i, b, k * sizeof(float));
-        break;
+        memcpy(y + i, b, (n - i) * sizeof(float));
     }
 }
 #endif
