@@ -341,8 +341,10 @@ er_status er_graph_toposort(er_graph *g) {
         st = er_fail(ER_ERR_NOMEM, "out of memory sorting the graph");
         goto done;
     }
+    /* element copies, not memcpy of sizeof * nn: GCC 13 cannot prove nn >= 0
+     * there and rejects the call (-Werror=array-bounds) */
     for (int i = 0; i < nn; i++) sorted[i] = g->nodes[order[i]];
-    if (nn) memcpy(g->nodes, sorted, sizeof(er_node) * (size_t)nn);
+    for (int i = 0; i < nn; i++) g->nodes[i] = sorted[i];
     for (int i = 0; i < nn; i++)
         for (int k = 0; k < g->nodes[i].n_out; k++)
             if (g->nodes[i].out[k] >= 0) g->values[g->nodes[i].out[k]].producer = i;

@@ -53,14 +53,16 @@ typedef struct base {
     int v_W, v_x, v_c, v_y; /* value indices */
 } base;
 
-static int make_base(base *b) {
+/* The base file: plain sections (ER_ERM_WRITE_PLAIN) so that records can be
+ * edited in place, or as written by default (compressed record sections). */
+static int make_base_flags(base *b, unsigned flags) {
     pbw w = {0};
     erm_model_runnable(&w);
     er_model *m = NULL;
     if (er_model_load_memory(w.d, w.n, NULL, &m) != ER_OK) return 0;
     pbw_free(&w);
     void *buf;
-    if (er_erm_write_memory(m->graph, &buf, &b->n) != ER_OK) return 0;
+    if (er_erm_write_memory_flags(m->graph, flags, &buf, &b->n) != ER_OK) return 0;
     b->d = malloc(b->n);
     memcpy(b->d, buf, b->n);
     er_aligned_free(buf);
@@ -71,6 +73,8 @@ static int make_base(base *b) {
     er_model_free(m);
     return 1;
 }
+
+static int make_base(base *b) { return make_base_flags(b, ER_ERM_WRITE_PLAIN); }
 
 /* A copy of the base file to edit. */
 static unsigned char *copy_of(const base *b) {
@@ -98,15 +102,17 @@ static er_status load_fixed(unsigned char *f, size_t n) {
 }
 
 TEST(erm_malformed_base_file_is_valid) {
-    base b;
-    CHECK(make_base(&b));
-    CHECK_STATUS(try_erm(b.d, b.n), ER_OK);
-    free(b.d);
+    for (int plain = 0; plain < 2; plain++) {
+        base b;
+        CHECK(make_base_flags(&b, plain ? ER_ERM_WRITE_PLAIN : 0));
+        CHECK_STATUS(try_erm(b.d, b.n), ER_OK);
+        free(b.d);
+    }
 }
 
-TEST(erm_malformed_every_truncation) {
+static void every_truncation(unsigned flags) {
     base b;
-    CHECK(make_base(&b));
+    CHECK(make_base_flags(&b, flags));
     unsigned char *c = malloc(b.n);
     for (size_t n = 0; n < b.n; n++) {
         /* as cut: the header's size no longer matches */
@@ -125,9 +131,14 @@ TEST(erm_malformed_every_truncation) {
     free(b.d);
 }
 
-TEST(erm_malformed_flipped_bytes) {
+TEST(erm_malformed_every_truncation) {
+    every_truncation(ER_ERM_WRITE_PLAIN);
+    every_truncation(0);
+}
+
+static void flipped_bytes(unsigned flags) {
     base b;
-    CHECK(make_base(&b));
+    CHECK(make_base_flags(&b, flags));
     unsigned char *c = malloc(b.n);
     unsigned seed = 1234;
     int loaded = 0;
@@ -155,10 +166,15 @@ TEST(erm_malformed_flipped_bytes) {
             loaded += st == ER_OK;
         }
     }
-    printf("  %zu bytes x 4 flips: %d patched files still loaded and ran (weights, padding)\n",
-           b.n, loaded);
+    printf("  %s: %zu bytes x 4 flips: %d patched files still loaded and ran (weights, "
+           "padding)\n", flags & ER_ERM_WRITE_PLAIN ? "plain" : "compressed", b.n, loaded);
     free(c);
     free(b.d);
+}
+
+TEST(erm_malformed_flipped_bytes) {
+    flipped_bytes(ER_ERM_WRITE_PLAIN);
+    flipped_bytes(0);
 }
 
 TEST(erm_malformed_header) {
@@ -169,10 +185,10 @@ TEST(erm_malformed_header) {
     CHECK_STATUS(try_erm(c, b.n), ER_ERR_INVALID_MODEL);
     CHECK_ERROR_HAS("bad .erm magic");
     memcpy(c, b.d, b.n);
-    er_erm_put_u16(c + 8, 2);
+    er_erm_put_u16(c + 8, 3);
     er_erm_put_u16(c + 10, 3);
     CHECK_STATUS(try_erm(c, b.n), ER_ERR_UNSUPPORTED);
-    CHECK_ERROR_HAS(".erm format version 2.3 is newer than this edgerun reads (1.x)");
+    CHECK_ERROR_HAS(".erm format version 3.3 is newer than this edgerun reads (2.x)");
     er_erm_put_u16(c + 8, 0);
     CHECK_STATUS(try_erm(c, b.n), ER_ERR_INVALID_MODEL);
     CHECK_ERROR_HAS("version 0.3 does not exist");
@@ -240,8 +256,9 @@ TEST(erm_malformed_section_table) {
     CHECK_STATUS(load_fixed(c, b.n), ER_ERR_INVALID_MODEL);
     CHECK_ERROR_HAS("the required 'quant' section is missing");
     memcpy(c, b.d, b.n);
-    er_erm_put_u32(c + en + 4, 2); /* unknown section flag */
+    er_erm_put_u32(c + en + 4, 4); /* unknown section flag */
     CHECK_STATUS(load_fixed(c, b.n), ER_ERR_UNSUPPORTED);
+    CHECK_ERROR_HAS("flags 0x4 name features");
     /* huge counts */
     const size_t huge_in[] = {ER_ERM_SEC_VALUES, ER_ERM_SEC_NODES, ER_ERM_SEC_ATTRS,
                               ER_ERM_SEC_TENSORS, ER_ERM_SEC_QUANT, ER_ERM_SEC_STRINGS,
@@ -296,7 +313,7 @@ TEST(erm_malformed_records) {
     memcpy(c, b.d, b.n);
     er_erm_put_u64(c + vW + 112, 4);
     CHECK_STATUS(load_fixed(c, b.n), ER_ERR_INVALID_MODEL);
-    CHECK_ERROR_HAS("is not 64-byte aligned");
+    CHECK_ERROR_HAS("is misaligned");
     er_erm_put_u64(c + vW + 112, (uint64_t)1 << 62);
     CHECK_STATUS(load_fixed(c, b.n), ER_ERR_INVALID_MODEL);
     /* bad dtype, rank, dims past rank, flags, data on an activation */
@@ -542,5 +559,107 @@ TEST(erm_malformed_out_of_memory_at_every_allocation) {
         succeeded = st == ER_OK;
     }
     CHECK(succeeded);
+    free(b.d);
+}
+
+/* Compressed record sections (format 2.0): the prefix, the LZ4 stream and
+ * the shuffle are checked before anything reads the raw bytes. */
+TEST(erm_malformed_compressed_sections) {
+    base b;
+    CHECK(make_base_flags(&b, 0));
+    unsigned char *c = copy_of(&b);
+    size_t ev = entry(c, b.n, ER_ERM_SEC_VALUES);
+    CHECK(ev && (er_erm_u32(c + ev + 4) & ER_ERM_SEC_LZ4));
+    size_t v = (size_t)er_erm_u64(c + ev + 8), vsize = (size_t)er_erm_u64(c + ev + 16);
+    uint64_t raw = er_erm_u64(c + v);
+    CHECK(raw > vsize);
+    /* raw size: one byte off either way, beyond the ratio cap, beyond 1 GiB */
+    const uint64_t bad_raw[] = {raw - 1, raw + 1, (uint64_t)vsize * 256 + 65, (uint64_t)1 << 31,
+                                UINT64_MAX};
+    for (size_t i = 0; i < sizeof bad_raw / sizeof bad_raw[0]; i++) {
+        memcpy(c, b.d, b.n);
+        er_erm_put_u64(c + v, bad_raw[i]);
+        CHECK_MSG(load_fixed(c, b.n) == ER_ERR_INVALID_MODEL, "raw %llu: %s",
+                  (unsigned long long)bad_raw[i], er_last_error());
+        CHECK_ERROR_HAS("section 'values' at offset");
+    }
+    /* shuffle width too large for the records, over the cap; reserved set */
+    const uint32_t bad_width[] = {ER_ERM_VALUE_BYTES + 1, ER_ERM_MAX_SHUFFLE + 1, UINT32_MAX};
+    for (size_t i = 0; i < sizeof bad_width / sizeof bad_width[0]; i++) {
+        memcpy(c, b.d, b.n);
+        er_erm_put_u32(c + v + 8, bad_width[i]);
+        CHECK_STATUS(load_fixed(c, b.n), ER_ERR_INVALID_MODEL);
+        CHECK_ERROR_HAS("shuffle width");
+    }
+    memcpy(c, b.d, b.n);
+    er_erm_put_u32(c + v + 12, 1);
+    CHECK_STATUS(load_fixed(c, b.n), ER_ERR_INVALID_MODEL);
+    CHECK_ERROR_HAS("reserved field 1");
+    /* a section shorter than its prefix */
+    memcpy(c, b.d, b.n);
+    er_erm_put_u64(c + ev + 16, 15);
+    CHECK_STATUS(load_fixed(c, b.n), ER_ERR_INVALID_MODEL);
+    CHECK_ERROR_HAS("too short for a compressed section");
+    /* the stream cut short (section size shrunk): the decoder stops at its end */
+    for (size_t cut = 1; cut < vsize - ER_ERM_LZ4_PREFIX_BYTES; cut++) {
+        memcpy(c, b.d, b.n);
+        er_erm_put_u64(c + ev + 16, vsize - cut);
+        er_status st = load_fixed(c, b.n);
+        CHECK_MSG(st == ER_ERR_INVALID_MODEL, "cut %zu: status %d (%s)", cut, (int)st,
+                  er_last_error());
+    }
+    /* the compressed flag on the weights, or on a plain section */
+    memcpy(c, b.d, b.n);
+    size_t ew = entry(c, b.n, ER_ERM_SEC_WEIGHTS);
+    er_erm_put_u32(c + ew + 4, ER_ERM_SEC_LZ4);
+    CHECK_STATUS(load_fixed(c, b.n), ER_ERR_INVALID_MODEL);
+    CHECK_ERROR_HAS("'weights' is used in place and cannot be compressed");
+    /* a 1.x file knows no compression: the flag is an unknown feature there */
+    memcpy(c, b.d, b.n);
+    er_erm_put_u16(c + 8, 1);
+    CHECK_STATUS(load_fixed(c, b.n), ER_ERR_UNSUPPORTED);
+    CHECK_ERROR_HAS("flags 0x2 name features this edgerun does not know (file version 1)");
+    free(c);
+    free(b.d);
+}
+
+/* Weight alignment: 64 for every blob in 1.x; in 2.0 small blobs are 8-aligned
+ * inside one 64-byte line. */
+TEST(erm_malformed_weight_alignment) {
+    base b;
+    CHECK(make_base(&b));
+    unsigned char *c = copy_of(&b);
+    /* a constant under 64 bytes */
+    size_t vw = 0;
+    uint64_t bytes = 0, n_values = er_erm_u64(c + entry(c, b.n, ER_ERM_SEC_VALUES) + 24);
+    for (uint64_t i = 0; i < n_values && !vw; i++) {
+        size_t r = record(c, b.n, ER_ERM_SEC_VALUES, (size_t)i, ER_ERM_VALUE_BYTES);
+        bytes = er_erm_u64(c + r + 120);
+        if ((er_erm_u32(c + r + 12) & ER_ERM_VALUE_CONSTANT) && bytes > 0 && bytes < 64) vw = r;
+    }
+    CHECK(vw != 0);
+    er_erm_put_u64(c + vw + 112, er_erm_u64(c + vw + 112) + 4); /* 4-aligned */
+    CHECK_STATUS(load_fixed(c, b.n), ER_ERR_INVALID_MODEL);
+    CHECK_ERROR_HAS("misaligned");
+    memcpy(c, b.d, b.n);
+    er_erm_put_u64(c + vw + 112, 64 - 8); /* 8-aligned but straddles a line */
+    if (bytes > 8) {
+        CHECK_STATUS(load_fixed(c, b.n), ER_ERR_INVALID_MODEL);
+        CHECK_ERROR_HAS("misaligned");
+    }
+    /* the same file as 1.0: small blobs packed in shared lines are refused
+     * unless they sit at multiples of 64 */
+    memcpy(c, b.d, b.n);
+    er_erm_put_u16(c + 8, 1);
+    int any_unaligned = 0;
+    for (uint64_t i = 0; i < n_values; i++) {
+        size_t r = record(c, b.n, ER_ERM_SEC_VALUES, (size_t)i, ER_ERM_VALUE_BYTES);
+        any_unaligned |= (er_erm_u32(c + r + 12) & ER_ERM_VALUE_CONSTANT) &&
+                         er_erm_u64(c + r + 112) % 64 != 0;
+    }
+    CHECK(any_unaligned);
+    CHECK_STATUS(load_fixed(c, b.n), ER_ERR_INVALID_MODEL);
+    CHECK_ERROR_HAS("misaligned");
+    free(c);
     free(b.d);
 }

@@ -8,6 +8,7 @@
  * must match er_qconv_ref for every algorithm. On a CPU with AMX (and OS
  * permission) the real kernel is checked the same way; elsewhere that part is
  * counted as skipped. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/threadpool.h"
@@ -287,4 +288,24 @@ TEST(qamx_conv_plans_bit_exact) {
     printf("  qamx plans (emulated tiles): %d cases; gemm %d igemm %d im2col %d rows %d\n", cases,
            seen[0], seen[1], seen[2], seen[3]);
     for (int a = 0; a < 4; a++) CHECK_MSG(seen[a] > 0, "algorithm %s never ran on AMX", algos[a]);
+}
+
+/* The size rule that keeps small layers off the tiles (qgemm_amx.h). */
+TEST(qamx_pays_only_for_large_layers) {
+    er_qamx_set_kernel(NULL);
+    unsetenv("EDGERUN_AMX");
+    CHECK(!er_qamx_pays(27, 32));      /* 3x3 stem over 3 channels */
+    CHECK(!er_qamx_pays(16, 96));      /* 1x1, K = 16: K padded 4x */
+    CHECK(!er_qamx_pays(192, 32));     /* N = 32 */
+    CHECK(!er_qamx_pays(192, 64));     /* K x N = 12288 */
+    CHECK(!er_qamx_pays(80, 512));     /* K 80 -> 128: 60% padding */
+    CHECK(er_qamx_pays(64, 384));
+    CHECK(er_qamx_pays(576, 64));      /* 3x3 over 64 channels */
+    CHECK(er_qamx_pays(96, 576));      /* K 96 -> 128: a third */
+    setenv("EDGERUN_AMX", "always", 1);
+    CHECK(er_qamx_pays(16, 16));
+    unsetenv("EDGERUN_AMX");
+    er_qamx_set_kernel(emu_gemm);
+    CHECK(er_qamx_pays(16, 16));       /* a test kernel: every layer */
+    er_qamx_set_kernel(NULL);
 }

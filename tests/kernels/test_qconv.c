@@ -9,6 +9,7 @@
  * ISA level and extension mask this CPU has, with 1 and 3 threads, and each
  * algorithm the planner picks is counted (the test fails if one is never
  * reached). er_qconv_ref is checked against the same definition. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/threadpool.h"
@@ -231,6 +232,9 @@ TEST(qconv_algorithms_bit_exact) {
     er_isa isas[12];
     unsigned feats[12];
     int nc = configs(isas, feats);
+    /* on a CPU with AMX: every convolution of the AMX configuration on tiles,
+     * not only the large ones er_qamx_pays picks */
+    setenv("EDGERUN_AMX", "always", 1);
     static const char *const algos[] = {"gemm ", "igemm ", "im2col ", "rows ", "dwconv ",
                                         "direct"};
     int seen[6] = {0};
@@ -262,6 +266,7 @@ TEST(qconv_algorithms_bit_exact) {
         free(y);
         case_free(&c);
     }
+    unsetenv("EDGERUN_AMX");
     er_threadpool_free(pool3);
     printf("  qconv: %d cases x %d ISA configurations x 1/3 threads; algorithms:", done, nc);
     for (int a = 0; a < 6; a++) printf(" %s%d", algos[a], seen[a]);

@@ -99,7 +99,8 @@ int cmd_bench(int argc, char **argv) {
             goto done;
         }
     lat = malloc(sizeof(double) * (size_t)runs);
-    if (!lat) goto done;
+    lat_sorted = malloc(sizeof(double) * (size_t)runs);
+    if (!lat || !lat_sorted) goto done;
     double total = 0;
     for (long i = 0; i < runs; i++) {
         double a = er_now_ms();
@@ -107,12 +108,9 @@ int cmd_bench(int argc, char **argv) {
             cli_fail("bench");
             goto done;
         }
-        lat[i] = er_now_ms() - a;
+        lat[i] = lat_sorted[i] = er_now_ms() - a; /* sorted in place below */
         total += lat[i];
     }
-    lat_sorted = malloc(sizeof(double) * (size_t)runs);
-    if (!lat_sorted) goto done;
-    memcpy(lat_sorted, lat, sizeof(double) * (size_t)runs);
     double p50 = er_percentile(lat_sorted, (size_t)runs, 50);
     double p90 = er_percentile(lat_sorted, (size_t)runs, 90);
     double p99 = er_percentile(lat_sorted, (size_t)runs, 99), mn = lat_sorted[0];

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/cpu_features.h"
 
@@ -49,3 +50,11 @@ er_qamx_fn er_qamx_kernel(void) {
 }
 
 void er_qamx_set_kernel(er_qamx_fn fn) { g_amx_override = fn; }
+
+int er_qamx_pays(int64_t k, int64_t n) {
+    if (g_amx_override) return 1;
+    const char *env = getenv("EDGERUN_AMX");
+    if (env && strcmp(env, "always") == 0) return 1;
+    int64_t kp = (k + ER_QAMX_KP - 1) / ER_QAMX_KP * ER_QAMX_KP;
+    return k >= 64 && n >= 64 && k * n >= 16384 && 3 * kp <= 4 * k;
+}

@@ -204,7 +204,8 @@ er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int3
         snprintf(p->name, sizeof p->name, "dwconv %s", p->dk->name);
     } else {
         p->gk = er_qgemm_pick(isa, features, p->Mg);
-        p->amx = (features & ER_QF_AMX) ? er_qamx_kernel() : NULL;
+        p->amx = (features & ER_QF_AMX) && er_qamx_pays((int64_t)taps * p->Cg, p->Mg)
+                     ? er_qamx_kernel() : NULL;
         int nr = p->amx ? ER_QAMX_NR : p->gk->nr, mr = p->amx ? ER_QAMX_MR : p->gk->mr;
         p->mr = mr;
         p->merge_kw = p->algo == QA_ROWS && d->dil_w == 1;

@@ -23,8 +23,8 @@
  *    8  u16    version_major  a reader refuses a major it does not know
  *   10  u16    version_minor  newer minors only add optional sections or use
  *                             reserved fields; older readers load them
- *   12  u32    flags          no flag is defined in 1.0; a reader refuses set bits
- *                             it does not know
+ *   12  u32    flags          no flag is defined in 1.x or 2.0; a reader refuses
+ *                             set bits it does not know
  *   16  u64    file_bytes     the exact file size (catches truncation early)
  *   24  u64    checksum       XXH64 (seed 0) of bytes [64, file_bytes)
  *   32  u32    section_count  1..ER_ERM_MAX_SECTIONS
@@ -35,16 +35,43 @@
  *    0  u32 type      ER_ERM_SEC_*
  *    4  u32 flags     ER_ERM_SEC_OPTIONAL: a reader that does not know `type`
  *                     skips the section; an unknown type without it is an error
+ *                     ER_ERM_SEC_LZ4 (2.0): the section is stored compressed
+ *                     (below); not allowed on WEIGHTS and PACKED_WEIGHTS
  *    8  u64 offset    multiple of 64, at or after the end of the table
  *   16  u64 size      bytes; offset + size <= file_bytes
  *   24  u64 count     records in the section (meaning per type, 0 for blobs)
  * Each known type appears at most once; every section of 1.0 except
  * PACKED_WEIGHTS is required.
  *
+ * Compressed sections (2.0, flag ER_ERM_SEC_LZ4). The record sections of a
+ * small model weigh as much as its weights (a 100K-parameter int8 network
+ * has ~200 values of 136 bytes, long names, per-node lists), so 2.0 writers
+ * compress every section that is not used in place. The stored bytes are
+ *    0  u64 raw_size      bytes after decompression (what the section's
+ *                         description below calls its size)
+ *    8  u32 shuffle_width 0 or 1: none; else the first shuffle_width x count
+ *                         bytes of the raw data are stored byte-plane
+ *                         shuffled: byte b of element i at b x count + i
+ *                         (fixed-size records then compress 2-3x better:
+ *                         equal fields line up into runs)
+ *   12  u32 reserved      written 0, must be 0
+ *   16  an LZ4 block (the LZ4 project's block format) of raw_size bytes
+ * Writers use shuffle_width = the record size for VALUES, NODES, ATTRS,
+ * TENSORS and QUANT, 4 for STRINGS (its end[] array), 0 for GRAPH and
+ * ARRAYS; a reader undoes whatever width the file states (<= 4096). A reader
+ * decompresses into memory the graph owns, then reads the raw section as if
+ * it were stored plainly; raw_size is capped at 256x the stored size and
+ * 1 GiB, so a hostile file cannot ask for a huge buffer.
+ *
  * References: a string reference is an index into STRINGS, ER_ERM_NONE for
  * "absent"; an array reference is a byte offset into ARRAYS aligned to its
- * element size; a weight reference is a byte offset into WEIGHTS, aligned to
- * 64, with a byte size that must equal shape x dtype exactly.
+ * element size; a weight reference is a byte offset into WEIGHTS with a byte
+ * size that must equal shape x dtype exactly. Alignment of a weight: 1.x: a
+ * multiple of 64. 2.0: a blob of 64 bytes or more starts at a multiple of 64;
+ * a smaller one (a scalar scale or zero point, a short bias) at a multiple of
+ * 8 and inside one 64-byte line, so it is still one cache line, but small
+ * blobs share lines instead of each padding to 64. Identical blobs may share
+ * their bytes (writers store each distinct blob once).
  *
  * STRINGS (type 1), count = number of strings n >= 1:
  *   u32 end[n]   end of string i (exclusive, NUL included) in the character
@@ -131,7 +158,7 @@
 
 #define ER_ERM_MAGIC "\x89" "ERM\r\n\x1a\n"
 #define ER_ERM_MAGIC_BYTES 8
-#define ER_ERM_VERSION_MAJOR 1
+#define ER_ERM_VERSION_MAJOR 2 /* written; 1.x is still read */
 #define ER_ERM_VERSION_MINOR 0
 
 #define ER_ERM_ALIGN 64
@@ -154,7 +181,14 @@ enum {
     ER_ERM_SEC_KNOWN_MAX = 10
 };
 
-enum { ER_ERM_SEC_OPTIONAL = 1u << 0 };
+enum { ER_ERM_SEC_OPTIONAL = 1u << 0, ER_ERM_SEC_LZ4 = 1u << 1 };
+
+/* The prefix of a compressed section, the cap on its raw size and on its
+ * shuffle width. */
+#define ER_ERM_LZ4_PREFIX_BYTES 16
+#define ER_ERM_LZ4_MAX_RAW ((uint64_t)1 << 30)
+#define ER_ERM_LZ4_MAX_RATIO 256
+#define ER_ERM_MAX_SHUFFLE 4096
 enum { ER_ERM_VALUE_CONSTANT = 1u << 0 };
 
 enum {
@@ -199,6 +233,19 @@ er_status er_erm_write_file_packed(const er_graph *g, const er_packed_blob *pack
 /* Writes g as .erm into a new buffer (*out, er_aligned_alloc'd; the caller
  * frees it with er_aligned_free). For tests and fuzz seeds. */
 er_status er_erm_write_memory(const er_graph *g, void **out, size_t *size);
+
+/* Writer flags. */
+enum {
+    /* Store every section plainly (no LZ4): for tests that edit records in
+     * place and for reading a file with a hex dump. */
+    ER_ERM_WRITE_PLAIN = 1u << 0
+};
+er_status er_erm_write_memory_flags(const er_graph *g, unsigned flags, void **out, size_t *size);
+
+/* Byte-plane shuffle of n elements of `width` bytes (dst[b*n + i] =
+ * src[i*width + b]) and its inverse; src and dst must not overlap. */
+void er_erm_shuffle(unsigned char *dst, const unsigned char *src, size_t width, size_t n);
+void er_erm_unshuffle(unsigned char *dst, const unsigned char *src, size_t width, size_t n);
 
 /* XXH64 (seed 0), streaming: the format's checksum. */
 typedef struct er_xxh64_state {

@@ -12,7 +12,8 @@
  * Weights, attribute int/float lists and strings are used in place: the
  * graph keeps the mapping, and values point into it (WEIGHTS offsets are
  * 64-aligned in a page-aligned mapping, so kernels get aligned data without
- * a copy). Only what the IR may modify or must own is copied: value names
+ * a copy). Compressed record sections (format 2.0) are first decompressed
+ * into the graph's pool, and then read exactly like plain ones. Only what the IR may modify or must own is copied: value names
  * (the name index), node input/output lists and quantization parameters. */
 #include <limits.h>
 #include <stdarg.h>
@@ -22,6 +23,8 @@
 
 #include "core/alloc.h"
 #include "core/checked_math.h"
+#include "core/lz4.h"
+#include "core/pool.h"
 #include "core/status.h"
 #include "erm_format.h"
 #include "ops/op.h"
@@ -29,13 +32,14 @@
 typedef struct sec {
     int present;
     uint32_t flags;
-    uint64_t offset, size, count;
-    const unsigned char *p; /* base + offset */
+    uint64_t offset, size, count; /* size: after decompression */
+    const unsigned char *p; /* base + offset, or the decompressed copy */
 } sec;
 
 typedef struct rd {
     const unsigned char *base;
     size_t size;
+    unsigned major; /* format version: 1 or 2 */
     er_graph *g;
     sec s[ER_ERM_SEC_KNOWN_MAX + 1];
     /* string table */
@@ -62,6 +66,11 @@ static er_status bad_rec(const rd *r, er_status st, int type, uint64_t rec, uint
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (r->s[type].flags & ER_ERM_SEC_LZ4)
+        return er_fail(st, "section '%s' (compressed, at offset %llu) record %llu at byte %llu "
+                       "of the decompressed section: %s", k_sec_names[type],
+                       (unsigned long long)r->s[type].offset, (unsigned long long)rec,
+                       (unsigned long long)(rec * rec_bytes), msg);
     return er_fail(st, "section '%s' record %llu at offset %llu: %s", k_sec_names[type],
                    (unsigned long long)rec,
                    (unsigned long long)(r->s[type].offset + rec * rec_bytes), msg);
@@ -102,10 +111,17 @@ static const unsigned char *array_get(const rd *r, uint64_t off, size_t esize, u
     return a->p + off;
 }
 
+/* The alignment rule of weight references (erm_format.h): 1.x: 64 for all;
+ * 2.x: 64 from 64 bytes up, else 8 and inside one 64-byte line. */
+static int weight_aligned(const rd *r, uint64_t off, uint64_t bytes) {
+    if (r->major < 2 || bytes >= ER_ERM_ALIGN) return off % ER_ERM_ALIGN == 0;
+    return off % 8 == 0 && off % ER_ERM_ALIGN + bytes <= ER_ERM_ALIGN;
+}
+
 static const void *weight_get(const rd *r, uint64_t off, uint64_t bytes) {
     static const uint64_t empty[1];
     const sec *w = &r->s[ER_ERM_SEC_WEIGHTS];
-    if (off % ER_ERM_ALIGN || off > w->size || bytes > w->size - off) return NULL;
+    if (!weight_aligned(r, off, bytes) || off > w->size || bytes > w->size - off) return NULL;
     return bytes ? (const void *)(w->p + off) : (const void *)empty;
 }
 
@@ -136,9 +152,10 @@ static er_status read_header(rd *r, unsigned flags, uint32_t *n_sec) {
         return bad(ER_ERR_UNSUPPORTED, "header at offset 8: .erm format version %u.%u is newer "
                    "than this edgerun reads (%d.x); upgrade edgerun or convert the model again "
                    "with this version", major, minor, ER_ERM_VERSION_MAJOR);
-    if (major < ER_ERM_VERSION_MAJOR)
+    if (major < 1)
         return bad(INVALID, "header at offset 8: .erm format version %u.%u does not exist",
                    major, minor);
+    r->major = major;
     uint32_t hflags = er_erm_u32(h + 12);
     if (hflags)
         return bad(ER_ERR_UNSUPPORTED, "header at offset 12: flags 0x%x name features this "
@@ -174,6 +191,51 @@ static int cmp_span(const void *a, const void *b) {
     return x->size < y->size ? -1 : x->size > y->size;
 }
 
+/* Decompresses an LZ4 section (erm_format.h) into graph memory and points
+ * the section at it: every later check reads the raw bytes. */
+static er_status expand(rd *r, int type) {
+    sec *s = &r->s[type];
+    const unsigned char *p = s->p;
+    if (s->size < ER_ERM_LZ4_PREFIX_BYTES)
+        return bad(INVALID, "section '%s' at offset %llu: %llu bytes, too short for a compressed "
+                   "section (%d-byte prefix)", k_sec_names[type], (unsigned long long)s->offset,
+                   (unsigned long long)s->size, ER_ERM_LZ4_PREFIX_BYTES);
+    uint64_t raw = er_erm_u64(p), stored = s->size - ER_ERM_LZ4_PREFIX_BYTES;
+    uint32_t width = er_erm_u32(p + 8), reserved = er_erm_u32(p + 12);
+    if (raw > ER_ERM_LZ4_MAX_RAW || raw > stored * ER_ERM_LZ4_MAX_RATIO + 64 || reserved)
+        return bad(INVALID, "section '%s' at offset %llu: compressed section claims %llu raw "
+                   "bytes from %llu (at most %dx and 1 GiB) with reserved field %u",
+                   k_sec_names[type], (unsigned long long)s->offset, (unsigned long long)raw,
+                   (unsigned long long)stored, ER_ERM_LZ4_MAX_RATIO, (unsigned)reserved);
+    uint64_t shuffled = 0;
+    if (width > 1 && (width > ER_ERM_MAX_SHUFFLE || s->count > raw / width ||
+                      (shuffled = (uint64_t)width * s->count) > raw))
+        return bad(INVALID, "section '%s' at offset %llu: shuffle width %u over %llu records "
+                   "exceeds the %llu raw bytes", k_sec_names[type],
+                   (unsigned long long)s->offset, (unsigned)width,
+                   (unsigned long long)s->count, (unsigned long long)raw);
+    unsigned char *out = er_pool_alloc(r->g->pool, raw ? (size_t)raw : 1);
+    if (!out) return nomem();
+    size_t err_at = 0;
+    if (er_lz4_decompress(p + ER_ERM_LZ4_PREFIX_BYTES, (size_t)stored, out, (size_t)raw,
+                          &err_at) != 0)
+        return bad(INVALID, "section '%s' at offset %llu: the LZ4 data is malformed at file "
+                   "offset %llu (it must decompress to exactly %llu bytes)", k_sec_names[type],
+                   (unsigned long long)s->offset,
+                   (unsigned long long)(s->offset + ER_ERM_LZ4_PREFIX_BYTES + err_at),
+                   (unsigned long long)raw);
+    if (shuffled) {
+        unsigned char *tmp = er_malloc((size_t)shuffled);
+        if (!tmp) return nomem();
+        memcpy(tmp, out, (size_t)shuffled);
+        er_erm_unshuffle(out, tmp, width, (size_t)s->count);
+        er_free(tmp);
+    }
+    s->p = out;
+    s->size = raw;
+    return ER_OK;
+}
+
 static er_status read_table(rd *r, uint32_t n_sec) {
     span spans[ER_ERM_MAX_SECTIONS];
     uint64_t table_end = ER_ERM_HEADER_BYTES + (uint64_t)n_sec * ER_ERM_SECTION_BYTES;
@@ -187,10 +249,12 @@ static er_status read_table(rd *r, uint32_t n_sec) {
                        "%llu size %llu is misaligned, overlaps the table or runs past the file "
                        "end (%zu bytes)", (unsigned)i, (unsigned long long)at, (unsigned)type,
                        (unsigned long long)off, (unsigned long long)size, r->size);
-        if (flags & ~(uint32_t)ER_ERM_SEC_OPTIONAL)
+        uint32_t known = ER_ERM_SEC_OPTIONAL | (r->major >= 2 ? ER_ERM_SEC_LZ4 : 0);
+        if (flags & ~known)
             return bad(ER_ERR_UNSUPPORTED, "section table entry %u at offset %llu (type %u): "
-                       "flags 0x%x name features this edgerun does not know", (unsigned)i,
-                       (unsigned long long)at, (unsigned)type, (unsigned)flags);
+                       "flags 0x%x name features this edgerun does not know (file version "
+                       "%u)", (unsigned)i, (unsigned long long)at, (unsigned)type,
+                       (unsigned)flags, r->major);
         spans[i] = (span){off, size, i};
         if (type == 0 || type > ER_ERM_SEC_KNOWN_MAX) {
             if (flags & ER_ERM_SEC_OPTIONAL) continue; /* a later version's extra */
@@ -201,6 +265,11 @@ static er_status read_table(rd *r, uint32_t n_sec) {
         if (type == ER_ERM_SEC_PACKED_WEIGHTS && !(flags & ER_ERM_SEC_OPTIONAL))
             return bad(INVALID, "section table entry %u at offset %llu: packed_weights must be "
                        "marked optional", (unsigned)i, (unsigned long long)at);
+        if ((flags & ER_ERM_SEC_LZ4) &&
+            (type == ER_ERM_SEC_WEIGHTS || type == ER_ERM_SEC_PACKED_WEIGHTS))
+            return bad(INVALID, "section table entry %u at offset %llu: '%s' is used in place "
+                       "and cannot be compressed", (unsigned)i, (unsigned long long)at,
+                       k_sec_names[type]);
         sec *s = &r->s[type];
         if (s->present)
             return bad(INVALID, "section table entry %u at offset %llu: a second '%s' section",
@@ -218,6 +287,8 @@ static er_status read_table(rd *r, uint32_t n_sec) {
         if (!r->s[t].present)
             return bad(INVALID, "section table: the required '%s' section is missing",
                        k_sec_names[t]);
+    for (int t = 1; t <= ER_ERM_SEC_KNOWN_MAX; t++)
+        if (r->s[t].present && (r->s[t].flags & ER_ERM_SEC_LZ4)) ER_TRY(expand(r, t));
     /* fixed-size record sections: size == count * record bytes */
     static const struct { int type; size_t bytes; } fixed[] = {
         {ER_ERM_SEC_VALUES, ER_ERM_VALUE_BYTES}, {ER_ERM_SEC_NODES, ER_ERM_NODE_BYTES},
@@ -309,8 +380,9 @@ static er_status read_data(const rd *r, int type, uint64_t i, uint64_t rb, er_dt
                        (unsigned long long)bytes, need);
     *out = weight_get(r, off, bytes);
     if (!*out)
-        return bad_rec(r, INVALID, type, i, rb, "data at weights offset %llu (%llu bytes) is not "
-                       "64-byte aligned or runs past the weights section (%llu bytes)",
+        return bad_rec(r, INVALID, type, i, rb, "data at weights offset %llu (%llu bytes) is "
+                       "misaligned (64 bytes; 8 within one 64-byte line for blobs under 64 "
+                       "bytes since format 2.0) or runs past the weights section (%llu bytes)",
                        (unsigned long long)off, (unsigned long long)bytes,
                        (unsigned long long)r->s[ER_ERM_SEC_WEIGHTS].size);
     return ER_OK;

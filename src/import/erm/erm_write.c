@@ -2,7 +2,10 @@
  *
  * Two phases. First every record section (strings, values, nodes, ...) is
  * built in memory; they are small. Weights are not copied: only their
- * pointers, sizes and 64-aligned offsets are listed. Then the file is
+ * pointers and sizes are listed, then placed (identical blobs once, small
+ * ones packed into shared 64-byte lines) and their offsets patched into the
+ * records. Record sections are LZ4-compressed when that makes them smaller
+ * (format 2.0, erm_format.h). Then the file is
  * emitted front to back: a zeroed header, the section table, the sections,
  * and the weights streamed straight from the model (usually the mmapped
  * source file), while XXH64 runs over everything after the header. Last the
@@ -21,6 +24,7 @@
 
 #include "core/alloc.h"
 #include "core/checked_math.h"
+#include "core/lz4.h"
 #include "core/status.h"
 #include "erm_format.h"
 
@@ -77,7 +81,11 @@ static void buf_align(buf *b, size_t a) {
 typedef struct weight {
     const void *data;
     size_t bytes;
-    uint64_t offset; /* in the WEIGHTS section */
+    uint64_t offset; /* in the WEIGHTS section, set by layout_weights */
+    buf *patch;      /* the record buffer whose u64 at patch_at holds offset */
+    size_t patch_at;
+    uint64_t hash;   /* XXH64 of the bytes, for sharing identical blobs */
+    size_t same_as;  /* index of the first identical blob (itself if unique) */
 } weight;
 
 typedef struct writer {
@@ -91,7 +99,10 @@ typedef struct writer {
     uint32_t n_quant, n_attrs, n_tensors;
     weight *weights;
     size_t n_weights, cap_weights;
+    size_t *order; /* unique blobs in file order */
+    size_t n_order;
     uint64_t weights_bytes;
+    unsigned flags; /* ER_ERM_WRITE_* */
     /* PACKED_WEIGHTS (optional): entries, their layout strings and offsets */
     const er_packed_blob *packed;
     int n_packed;
@@ -178,7 +189,10 @@ static uint64_t array_ref(writer *w, const void *data, size_t esize, size_t n) {
     return off;
 }
 
-static er_status weight_ref(writer *w, const void *data, size_t bytes, uint64_t *offset) {
+/* Lists a constant's bytes for WEIGHTS; its offset is decided by
+ * layout_weights and written into patch at patch_at then. */
+static er_status weight_ref(writer *w, const void *data, size_t bytes, buf *patch,
+                            size_t patch_at) {
     if (w->n_weights == w->cap_weights) {
         size_t cap = w->cap_weights ? w->cap_weights * 2 : 64;
         weight *a = er_realloc(w->weights, cap * sizeof *a);
@@ -186,13 +200,64 @@ static er_status weight_ref(writer *w, const void *data, size_t bytes, uint64_t 
         w->weights = a;
         w->cap_weights = cap;
     }
-    size_t off, end;
-    if (!er_align_size(&off, (size_t)w->weights_bytes, ER_ERM_ALIGN) ||
-        !er_add_size(&end, off, bytes))
-        return er_fail(ER_ERR_UNSUPPORTED, "the model's weights overflow the address space");
-    w->weights[w->n_weights++] = (weight){data, bytes, off};
-    w->weights_bytes = end;
-    *offset = off;
+    w->weights[w->n_weights++] = (weight){data, bytes, 0, patch, patch_at, 0, 0};
+    return ER_OK;
+}
+
+/* Places the blobs (format 2.0 rules, erm_format.h): each distinct blob once
+ * (identical constants - all-zero zero points, repeated scales - share
+ * bytes); blobs of 64 bytes or more at multiples of 64, in graph order; then
+ * the small ones, 8-aligned, packed into 64-byte lines without straddling. */
+static er_status layout_weights(writer *w) {
+    size_t n = w->n_weights, cap = 16;
+    while (cap < 2 * n) cap *= 2;
+    size_t *table = er_malloc(cap * sizeof *table); /* blob index + 1; 0 empty */
+    w->order = er_malloc((n ? n : 1) * sizeof *w->order);
+    if (!table || !w->order) {
+        er_free(table);
+        return nomem();
+    }
+    memset(table, 0, cap * sizeof *table);
+    for (size_t i = 0; i < n; i++) {
+        weight *b = &w->weights[i];
+        b->hash = er_xxh64(b->data, b->bytes);
+        b->same_as = i;
+        size_t k = (size_t)b->hash & (cap - 1);
+        for (; table[k]; k = (k + 1) & (cap - 1)) {
+            const weight *o = &w->weights[table[k] - 1];
+            if (o->hash == b->hash && o->bytes == b->bytes &&
+                (b->bytes == 0 || memcmp(o->data, b->data, b->bytes) == 0)) {
+                b->same_as = table[k] - 1;
+                break;
+            }
+        }
+        if (!table[k]) table[k] = i + 1;
+    }
+    er_free(table);
+    uint64_t at = 0;
+    w->n_order = 0;
+    for (int small = 0; small < 2; small++) {
+        for (size_t i = 0; i < n; i++) {
+            weight *b = &w->weights[i];
+            if (b->same_as != i || (b->bytes < ER_ERM_ALIGN) != small) continue;
+            uint64_t off = (at + (small ? 7 : ER_ERM_ALIGN - 1)) &
+                           ~(uint64_t)(small ? 7 : ER_ERM_ALIGN - 1);
+            if (small && off % ER_ERM_ALIGN + b->bytes > ER_ERM_ALIGN)
+                off = (off + ER_ERM_ALIGN - 1) & ~(uint64_t)(ER_ERM_ALIGN - 1);
+            if (off + b->bytes < off || off + b->bytes > SIZE_MAX)
+                return er_fail(ER_ERR_UNSUPPORTED, "the model's weights overflow the address "
+                               "space");
+            b->offset = off;
+            at = off + b->bytes;
+            w->order[w->n_order++] = i;
+        }
+    }
+    w->weights_bytes = at;
+    for (size_t i = 0; i < n; i++) {
+        weight *b = &w->weights[i];
+        b->offset = w->weights[b->same_as].offset;
+        er_erm_put_u64(b->patch->d + b->patch_at, b->offset);
+    }
     return ER_OK;
 }
 
@@ -221,10 +286,8 @@ static er_status write_value(writer *w, int id) {
         if (k < v->rank && v->dim_param[k]) ER_TRY(cstr_ref(w, v->dim_param[k], &p));
         er_erm_put_u32(r + 80 + 4 * k, p);
     }
-    if (v->data) {
-        uint64_t off;
-        ER_TRY(weight_ref(w, v->data, v->data_bytes, &off));
-        er_erm_put_u64(r + 112, off);
+    if (v->data) { /* the record lands at values.n: its offset field is patched there */
+        ER_TRY(weight_ref(w, v->data, v->data_bytes, &w->values, w->values.n + 112));
         er_erm_put_u64(r + 120, v->data_bytes);
     }
     uint32_t q = ER_ERM_NONE;
@@ -255,9 +318,7 @@ static er_status write_tensor(writer *w, const er_tensor *t, uint32_t *index) {
     er_erm_put_u32(r + 4, (uint32_t)t->rank);
     put_dims(r + 8, t->rank, t->dims);
     size_t bytes = er_tensor_nbytes(t);
-    uint64_t off;
-    ER_TRY(weight_ref(w, t->data, bytes, &off));
-    er_erm_put_u64(r + 72, off);
+    ER_TRY(weight_ref(w, t->data, bytes, &w->tensors, w->tensors.n + 72));
     er_erm_put_u64(r + 80, bytes);
     buf_put(&w->tensors, r, sizeof r);
     *index = w->n_tensors++;
@@ -380,6 +441,7 @@ static void writer_free(writer *w) {
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) er_free(all[i]->d);
     er_free(w->str_hash);
     er_free(w->weights);
+    er_free(w->order);
     er_free(w->packed_str);
     er_free(w->packed_off);
 }
@@ -420,24 +482,72 @@ typedef struct section {
     uint64_t size, count;
     uint64_t offset;
     uint32_t flags;
+    buf stored; /* record sections: the bytes as written (maybe compressed) */
 } section;
+
+/* The stored form of a record section: LZ4 of the (partly shuffled) raw
+ * bytes when that is smaller (erm_format.h), else the raw bytes. */
+static er_status store_section(const writer *w, section *sec, const unsigned char *raw, size_t n,
+                               size_t width) {
+    if (!(w->flags & ER_ERM_WRITE_PLAIN) && n > 64) {
+        size_t shuffled = width > 1 ? width * (size_t)sec->count : 0;
+        unsigned char *tmp = er_malloc(n);
+        size_t cap = er_lz4_bound(n);
+        unsigned char *out = cap ? buf_grow(&sec->stored, ER_ERM_LZ4_PREFIX_BYTES + cap) : NULL;
+        if (!tmp || !out) {
+            er_free(tmp);
+            return nomem();
+        }
+        if (shuffled) er_erm_shuffle(tmp, raw, width, (size_t)sec->count);
+        memcpy(tmp + shuffled, raw + shuffled, n - shuffled);
+        size_t z = er_lz4_compress(tmp, n, out + ER_ERM_LZ4_PREFIX_BYTES, cap);
+        er_free(tmp);
+        if (z && ER_ERM_LZ4_PREFIX_BYTES + z < n) {
+            er_erm_put_u64(out, n);
+            er_erm_put_u32(out + 8, shuffled ? (uint32_t)width : 0);
+            sec->stored.n = ER_ERM_LZ4_PREFIX_BYTES + z;
+            sec->size = sec->stored.n;
+            sec->flags |= ER_ERM_SEC_LZ4;
+            return ER_OK;
+        }
+        sec->stored.n = 0;
+    }
+    buf_put(&sec->stored, raw, n);
+    sec->size = n;
+    return sec->stored.oom ? nomem() : ER_OK;
+}
 
 static er_status emit_all(writer *w, sink *s) {
     section sec[10] = {
-        {ER_ERM_SEC_STRINGS, w->str_ends.n + w->str_chars.n, w->n_strings, 0, 0},
-        {ER_ERM_SEC_GRAPH, w->graph.n, 1, 0, 0},
-        {ER_ERM_SEC_VALUES, w->values.n, (uint64_t)w->g->n_values, 0, 0},
-        {ER_ERM_SEC_QUANT, w->quant.n, w->n_quant, 0, 0},
-        {ER_ERM_SEC_NODES, w->nodes.n, (uint64_t)w->g->n_nodes, 0, 0},
-        {ER_ERM_SEC_ATTRS, w->attrs.n, w->n_attrs, 0, 0},
-        {ER_ERM_SEC_TENSORS, w->tensors.n, w->n_tensors, 0, 0},
-        {ER_ERM_SEC_ARRAYS, w->arrays.n, 0, 0, 0},
-        {ER_ERM_SEC_WEIGHTS, w->weights_bytes, 0, 0, 0},
+        {ER_ERM_SEC_STRINGS, 0, w->n_strings, 0, 0, {0}},
+        {ER_ERM_SEC_GRAPH, 0, 1, 0, 0, {0}},
+        {ER_ERM_SEC_VALUES, 0, (uint64_t)w->g->n_values, 0, 0, {0}},
+        {ER_ERM_SEC_QUANT, 0, w->n_quant, 0, 0, {0}},
+        {ER_ERM_SEC_NODES, 0, (uint64_t)w->g->n_nodes, 0, 0, {0}},
+        {ER_ERM_SEC_ATTRS, 0, w->n_attrs, 0, 0, {0}},
+        {ER_ERM_SEC_TENSORS, 0, w->n_tensors, 0, 0, {0}},
+        {ER_ERM_SEC_ARRAYS, 0, 0, 0, 0, {0}},
+        {ER_ERM_SEC_WEIGHTS, w->weights_bytes, 0, 0, 0, {0}},
     };
     int N_SEC = 9;
     if (w->n_packed)
         sec[N_SEC++] = (section){ER_ERM_SEC_PACKED_WEIGHTS, w->packed_bytes,
-                                 (uint64_t)w->n_packed, 0, ER_ERM_SEC_OPTIONAL};
+                                 (uint64_t)w->n_packed, 0, ER_ERM_SEC_OPTIONAL, {0}};
+    er_status st = ER_OK;
+    {
+        buf strings = {0};
+        buf_put(&strings, w->str_ends.d, w->str_ends.n);
+        buf_put(&strings, w->str_chars.d, w->str_chars.n);
+        const struct { const buf *b; size_t width; } raw[8] = {
+            {&strings, 4},           {&w->graph, 0}, {&w->values, ER_ERM_VALUE_BYTES},
+            {&w->quant, ER_ERM_QUANT_BYTES}, {&w->nodes, ER_ERM_NODE_BYTES},
+            {&w->attrs, ER_ERM_ATTR_BYTES}, {&w->tensors, ER_ERM_TENSOR_BYTES},
+            {&w->arrays, 0}};
+        st = strings.oom ? nomem() : ER_OK;
+        for (int i = 0; i < 8 && st == ER_OK; i++)
+            st = store_section(w, &sec[i], raw[i].b->d, raw[i].b->n, raw[i].width);
+        er_free(strings.d);
+    }
     uint64_t at = ER_ERM_HEADER_BYTES + (uint64_t)N_SEC * ER_ERM_SECTION_BYTES;
     for (int i = 0; i < N_SEC; i++) {
         at = (at + ER_ERM_ALIGN - 1) & ~(uint64_t)(ER_ERM_ALIGN - 1);
@@ -449,13 +559,15 @@ static er_status emit_all(writer *w, sink *s) {
     unsigned char header[ER_ERM_HEADER_BYTES];
     memset(header, 0, sizeof header);
     /* placeholder header (not hashed); rewritten at the end */
-    if (s->f) {
+    if (st != ER_OK) {
+    } else if (s->f) {
         if (fwrite(header, 1, sizeof header, s->f) != sizeof header)
-            return er_fail(ER_ERR_IO, "%s: cannot write: %s", s->path, strerror(errno));
+            st = er_fail(ER_ERR_IO, "%s: cannot write: %s", s->path, strerror(errno));
     } else {
         buf_put(s->mem, header, sizeof header);
-        if (s->mem->oom) return nomem();
+        if (s->mem->oom) st = nomem();
     }
+    if (st != ER_OK) goto done;
     er_xxh64_init(&s->hash);
     for (int i = 0; i < N_SEC; i++) {
         unsigned char e[ER_ERM_SECTION_BYTES];
@@ -472,23 +584,13 @@ static er_status emit_all(writer *w, sink *s) {
         emit_zeros(s, sec[i].offset - pos);
         pos = sec[i].offset;
         switch (sec[i].type) {
-        case ER_ERM_SEC_STRINGS:
-            emit(s, w->str_ends.d, w->str_ends.n);
-            emit(s, w->str_chars.d, w->str_chars.n);
-            break;
-        case ER_ERM_SEC_GRAPH: emit(s, w->graph.d, w->graph.n); break;
-        case ER_ERM_SEC_VALUES: emit(s, w->values.d, w->values.n); break;
-        case ER_ERM_SEC_QUANT: emit(s, w->quant.d, w->quant.n); break;
-        case ER_ERM_SEC_NODES: emit(s, w->nodes.d, w->nodes.n); break;
-        case ER_ERM_SEC_ATTRS: emit(s, w->attrs.d, w->attrs.n); break;
-        case ER_ERM_SEC_TENSORS: emit(s, w->tensors.d, w->tensors.n); break;
-        case ER_ERM_SEC_ARRAYS: emit(s, w->arrays.d, w->arrays.n); break;
         case ER_ERM_SEC_WEIGHTS: {
             uint64_t wpos = 0;
-            for (size_t k = 0; k < w->n_weights; k++) {
-                emit_zeros(s, w->weights[k].offset - wpos);
-                emit(s, w->weights[k].data, w->weights[k].bytes);
-                wpos = w->weights[k].offset + w->weights[k].bytes;
+            for (size_t k = 0; k < w->n_order; k++) {
+                const weight *b = &w->weights[w->order[k]];
+                emit_zeros(s, b->offset - wpos);
+                emit(s, b->data, b->bytes);
+                wpos = b->offset + b->bytes;
             }
             break;
         }
@@ -510,12 +612,13 @@ static er_status emit_all(writer *w, sink *s) {
             }
             break;
         }
-        default: break;
+        default: emit(s, sec[i].stored.d, sec[i].stored.n); break;
         }
         pos += sec[i].size;
-        if (s->st != ER_OK) return s->st;
+        if (s->st != ER_OK) break;
     }
-    if (s->st != ER_OK) return s->st;
+    st = s->st;
+    if (st != ER_OK) goto done;
 
     memcpy(header, ER_ERM_MAGIC, ER_ERM_MAGIC_BYTES);
     er_erm_put_u16(header + 8, ER_ERM_VERSION_MAJOR);
@@ -527,11 +630,13 @@ static er_status emit_all(writer *w, sink *s) {
     if (s->f) {
         if (fseek(s->f, 0, SEEK_SET) != 0 ||
             fwrite(header, 1, sizeof header, s->f) != sizeof header)
-            return er_fail(ER_ERR_IO, "%s: cannot write: %s", s->path, strerror(errno));
+            st = er_fail(ER_ERR_IO, "%s: cannot write: %s", s->path, strerror(errno));
     } else {
         memcpy(s->mem->d, header, sizeof header);
     }
-    return ER_OK;
+done:
+    for (int i = 0; i < N_SEC; i++) er_free(sec[i].stored.d);
+    return st;
 }
 
 /* Layout strings into the string table; blob offsets in the section (after
@@ -557,9 +662,10 @@ static er_status plan_packed(writer *w) {
 }
 
 static er_status prepare(const er_graph *g, const er_packed_blob *packed, int n_packed,
-                         writer *w) {
+                         unsigned flags, writer *w) {
     memset(w, 0, sizeof *w);
     w->g = g;
+    w->flags = flags;
     w->packed = packed;
     w->n_packed = packed ? n_packed : 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -567,6 +673,7 @@ static er_status prepare(const er_graph *g, const er_packed_blob *packed, int n_
     return er_fail(ER_ERR_UNSUPPORTED, ".erm files are little-endian; this host is big-endian");
 #endif
     er_status st = build(w);
+    if (st == ER_OK) st = layout_weights(w);
     if (st == ER_OK) st = plan_packed(w);
     if (st == ER_OK && w->str_ends.oom) st = nomem();
     if (st != ER_OK) writer_free(w);
@@ -574,10 +681,14 @@ static er_status prepare(const er_graph *g, const er_packed_blob *packed, int n_
 }
 
 er_status er_erm_write_memory(const er_graph *g, void **out, size_t *size) {
+    return er_erm_write_memory_flags(g, 0, out, size);
+}
+
+er_status er_erm_write_memory_flags(const er_graph *g, unsigned flags, void **out, size_t *size) {
     *out = NULL;
     *size = 0;
     writer w;
-    ER_TRY(prepare(g, NULL, 0, &w));
+    ER_TRY(prepare(g, NULL, 0, flags, &w));
     buf mem = {0};
     sink s = {.mem = &mem, .path = "<memory>", .st = ER_OK};
     er_status st = emit_all(&w, &s);
@@ -606,7 +717,7 @@ er_status er_erm_write_file(const er_graph *g, const char *path) {
 er_status er_erm_write_file_packed(const er_graph *g, const er_packed_blob *packed, int n_packed,
                                    const char *path) {
     writer w;
-    ER_TRY(prepare(g, packed, n_packed, &w));
+    ER_TRY(prepare(g, packed, n_packed, 0, &w));
     size_t n = strlen(path) + 16;
     char *tmp = er_malloc(n);
     if (!tmp) {
