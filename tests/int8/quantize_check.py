@@ -11,7 +11,9 @@ bundled Fashion-MNIST CNN, and the exported QDQ model under ONNX Runtime.
      BUILD/npm/node_modules from scripts/setup-ort.sh) loads every file we wrote and
      its outputs match ours: int8 within one quantization step of the output, dynamic
      and fp16 within float tolerance;
-  6. bad command lines and bad calibration data end in clear errors.
+  6. bad command lines and bad calibration data end in clear errors;
+  7. the int8 .erm of both bundled models is at most 0.30x their float32 ONNX file
+     and keeps top-1.
 
 Exit 77 (ctest: skipped) without the dataset-fashion-mnist package.
 usage: quantize_check.py --edgerun BUILD/edgerun --root SRC --work DIR
@@ -111,6 +113,22 @@ def main():
 
     # 5. ONNX Runtime on what we wrote
     failures += check_ort(er, args, w, test_x)
+
+    # 7. the int8 .erm of both bundled models: at most 0.30x the float32 ONNX file
+    #    (issue 5; format 2.0 compresses the record sections), and it runs
+    for name in ("fashion_mnist_cnn", "fashion_mnist_mobilenetv2"):
+        src = os.path.join(args.root, "models", name + ".onnx")
+        out = w(name + "_int8.erm")
+        run([er, "quantize", src, "--calib", train, "--calib-limit", "300", "-q", "-o", out])
+        ratio = os.path.getsize(out) / os.path.getsize(src)
+        qe = evaluate(out, limit=500)
+        ref = evaluate(src, limit=500)
+        print(f"int8 .erm   {name}: {os.path.getsize(out)} bytes = {ratio:.3f}x the ONNX file; "
+              f"top-1 {qe['top1'] * 100:.2f}% (fp32 {ref['top1'] * 100:.2f}%, 500 images)")
+        if ratio > 0.30:
+            failures.append(f"{name}: int8 .erm is {ratio:.3f}x the fp32 ONNX file (> 0.30)")
+        if qe["top1"] < ref["top1"] - 0.01:
+            failures.append(f"{name}: int8 .erm top-1 {qe['top1']} vs fp32 {ref['top1']}")
 
     # 6. errors
     r = run([er, "quantize", model, "-o", w("x.onnx")], expect=2)
