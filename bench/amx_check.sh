@@ -54,9 +54,9 @@ for f in "$models"/*_qdq_*.onnx; do
   [ -f "$f" ] || continue
   for t in 1 4; do
     for rep in 1 2; do
-    a=$(./build-amx/edgerun bench "$f" --threads $t --runs 40 --json | sed 's/.*"median_ms": *\([0-9.]*\).*/\1/')
-    v=$(EDGERUN_QFEATURES=1 ./build-amx/edgerun bench "$f" --threads $t --runs 40 --json | sed 's/.*"median_ms": *\([0-9.]*\).*/\1/')
-    w=$(EDGERUN_AMX=always ./build-amx/edgerun bench "$f" --threads $t --runs 40 --json | sed 's/.*"median_ms": *\([0-9.]*\).*/\1/')
+    a=$(./build-amx/edgerun bench "$f" --threads $t --runs 150 --json | sed 's/.*"median_ms": *\([0-9.]*\).*/\1/')
+    v=$(EDGERUN_QFEATURES=1 ./build-amx/edgerun bench "$f" --threads $t --runs 150 --json | sed 's/.*"median_ms": *\([0-9.]*\).*/\1/')
+    w=$(EDGERUN_AMX=always ./build-amx/edgerun bench "$f" --threads $t --runs 150 --json | sed 's/.*"median_ms": *\([0-9.]*\).*/\1/')
     o=$(python3 - "$f" $t <<'PY' 2>/dev/null
 import sys, time, numpy as np, onnxruntime as ort
 so = ort.SessionOptions(); so.intra_op_num_threads = int(sys.argv[2]); so.inter_op_num_threads = 1
@@ -64,7 +64,7 @@ s = ort.InferenceSession(sys.argv[1], so, providers=["CPUExecutionProvider"])
 i = s.get_inputs()[0]; x = np.random.default_rng(0).standard_normal([d if isinstance(d, int) else 1 for d in i.shape]).astype(np.float32)
 for _ in range(5): s.run(None, {i.name: x})
 ts = []
-for _ in range(40):
+for _ in range(150):
     t0 = time.perf_counter(); s.run(None, {i.name: x}); ts.append((time.perf_counter() - t0) * 1e3)
 print("%.3f" % sorted(ts)[len(ts) // 2])
 PY
