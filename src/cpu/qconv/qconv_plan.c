@@ -65,46 +65,43 @@ struct er_qconv_plan {
 
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 
-typedef struct {
+typedef struct { /* depthwise weights for er_qdw_pack's accessor */
     const er_qconv_desc *d;
     const uint8_t *w;
     const int32_t *w_zp;
-    int64_t g, Cg, Mg;
-    bool flat;     /* im2col: k = tap * Cg + channel */
-    bool merge_kw; /* rows: tap = kh, k = kw * C + channel */
 } wsrc;
 
 static int32_t wraw(const er_qconv_desc *d, const uint8_t *w, int64_t i) {
     return d->w_dtype == ER_I8 ? (int32_t)(int8_t)w[i] : (int32_t)w[i];
 }
 
-/* w'[t][k][n] of group g: w[m][c][kh][kw] - w_zp[m] with m = g*Mg + n. */
-static int32_t wget_conv(const void *arg, int64_t t, int64_t k, int64_t n) {
-    const wsrc *s = arg;
-    int64_t taps = s->d->KH * s->d->KW;
-    int64_t c = k, tap = t;
-    if (s->flat) {
-        tap = k / s->Cg;
-        c = k % s->Cg;
-    } else if (s->merge_kw) {
-        tap = t * s->d->KW + k / s->Cg;
-        c = k % s->Cg;
+/* w' of group g as dense rows for er_qgemm_pack_dense: dst[n * K + tap * Cg
+ * + c] = w[m][c][kh][kw] - w_zp[m] (m = g * Mg + n, tap = kh * KW + kw, K =
+ * taps * Cg). Every algorithm walks its (t, k) in this tap-major,
+ * channel-minor order: tap by tap (t = tap, k = c), rows with merged kw
+ * (t = kh, k = kw * Cg + c), im2col and AMX (t = 0, k = tap * Cg + c). */
+static void dense_rows(const er_qconv_desc *d, const uint8_t *w, const int32_t *w_zp, int64_t g,
+                       int64_t Cg, int64_t Mg, int8_t *dst) {
+    int64_t taps = d->KH * d->KW, K = taps * Cg;
+    bool s8 = d->w_dtype == ER_I8;
+    for (int64_t n = 0; n < Mg; n++) {
+        int64_t m = g * Mg + n;
+        const uint8_t *wm = w + m * Cg * taps;
+        int8_t *o = dst + n * K;
+        int32_t zp = w_zp[m];
+        /* values are in range: weights_fit_int8 */
+        if (s8 && zp == 0 && taps == 1) {
+            memcpy(o, wm, (size_t)Cg);
+        } else if (s8) {
+            for (int64_t c = 0; c < Cg; c++)
+                for (int64_t t = 0; t < taps; t++)
+                    o[t * Cg + c] = (int8_t)((int32_t)(int8_t)wm[c * taps + t] - zp);
+        } else {
+            for (int64_t c = 0; c < Cg; c++)
+                for (int64_t t = 0; t < taps; t++)
+                    o[t * Cg + c] = (int8_t)((int32_t)wm[c * taps + t] - zp);
+        }
     }
-    int64_t m = s->g * s->Mg + n;
-    return wraw(s->d, s->w, (m * s->Cg + c) * taps + tap) - s->w_zp[m];
-}
-
-/* AMX: one tap of depth kp: k = t * kc + kk of the algorithm's (ks, kc); 0
- * past ks * kc. */
-typedef struct {
-    const wsrc *s;
-    int64_t ks, kc;
-} amx_wsrc;
-
-static int32_t wget_amx(const void *arg, int64_t t, int64_t k, int64_t n) {
-    const amx_wsrc *a = arg;
-    (void)t;
-    return k < a->ks * a->kc ? wget_conv(a->s, k / a->kc, k % a->kc, n) : 0;
 }
 
 /* Depthwise: w'[t][.][c] = w[c][0][kh][kw] - w_zp[c]. */
@@ -116,11 +113,13 @@ static int32_t wget_dw(const void *arg, int64_t t, int64_t k, int64_t c) {
 
 static bool weights_fit_int8(const er_qconv_desc *d, const uint8_t *w, const int32_t *w_zp,
                              int64_t per_m) {
-    for (int64_t m = 0; m < d->M; m++)
+    for (int64_t m = 0; m < d->M; m++) {
+        if (d->w_dtype == ER_I8 && w_zp[m] == 0) continue; /* symmetric int8: fits */
         for (int64_t i = 0; i < per_m; i++) {
             int32_t v = wraw(d, w, m * per_m + i) - w_zp[m];
             if (v < -128 || v > 127) return false;
         }
+    }
     return true;
 }
 
@@ -195,7 +194,7 @@ er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int3
             return plan_fail_nomem(p);
         }
         memset(p->zero, (uint8_t)d->x_zp, align64((size_t)d->C + 64));
-        wsrc s = {d, w, w_zp, 0, 1, 1, false, false};
+        wsrc s = {d, w, w_zp};
         er_qdw_pack(p->dk->layout, d->C, taps, wget_dw, &s, bias, p->zu, cols, p->packed);
         /* per thread: one output row's input pointers */
         if (!er_mul_size(&p->thread_bytes, (size_t)(d->OW * taps), sizeof(uint8_t *)))
@@ -234,14 +233,20 @@ er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int3
             return plan_fail_nomem(p);
         }
         memset(p->zero, (uint8_t)p->zu, align64(p->kc4 + 64));
-        for (int64_t g = 0; g < d->group; g++) {
-            wsrc s = {d, w, w_zp, g, p->Cg, p->Mg, p->algo == QA_IM2COL, p->merge_kw};
-            amx_wsrc as = {&s, p->ks, p->kc};
-            er_qgemm_pack(p->Mg, p->amx ? 1 : p->ks, p->amx ? (int64_t)p->kp : p->kc, nr,
-                          p->amx ? wget_amx : wget_conv, p->amx ? (const void *)&as : &s,
-                          bias ? bias + g * p->Mg : NULL, p->zu, cols + g * p->Mg,
-                          (unsigned char *)p->packed + (size_t)g * p->group_bytes);
+        size_t K = (size_t)(taps * p->Cg);
+        int8_t *dense = er_malloc(K * (size_t)p->Mg + 1);
+        if (!dense) {
+            er_free(cols);
+            return plan_fail_nomem(p);
         }
+        for (int64_t g = 0; g < d->group; g++) {
+            dense_rows(d, w, w_zp, g, p->Cg, p->Mg, dense);
+            er_qgemm_pack_dense(p->Mg, p->amx ? 1 : p->ks, p->amx ? (int64_t)p->kp : p->kc, nr,
+                                dense, K, K, bias ? bias + g * p->Mg : NULL, p->zu,
+                                cols + g * p->Mg,
+                                (unsigned char *)p->packed + (size_t)g * p->group_bytes);
+        }
+        er_free(dense);
         /* the input is copied when int8 (flip) or when rows are read past
          * their channels (kc4 > Cg) and the last one could end the buffer */
         p->copy_x = s8 || p->algo == QA_ROWS || (p->algo != QA_IM2COL && (size_t)p->Cg != p->kc4);

@@ -73,9 +73,10 @@ size_t er_qgemm_panel_bytes(int nr, size_t ks, size_t kc4) {
     return (er_qgemm_off_q(nr, ks, kc4) + (size_t)nr * 36 + 63) & ~(size_t)63;
 }
 
-void er_qgemm_pack(int64_t n, int64_t ks, int64_t kc, int nr, er_qgemm_wget wget,
-                   const void *warg, const int32_t *bias, int32_t zu, const er_qcol *cols,
-                   void *out) {
+/* er_qgemm_pack and er_qgemm_pack_dense: the weights from either source. */
+static void pack(int64_t n, int64_t ks, int64_t kc, int nr, er_qgemm_wget wget, const void *warg,
+                 const int8_t *src, size_t stride, size_t len, const int32_t *bias, int32_t zu,
+                 const er_qcol *cols, void *out) {
     size_t kc4 = (size_t)(kc + 3) & ~(size_t)3;
     size_t panel = er_qgemm_panel_bytes(nr, (size_t)ks, kc4);
     size_t off_w = er_qgemm_off_w(nr), off_q = er_qgemm_off_q(nr, (size_t)ks, kc4);
@@ -90,13 +91,25 @@ void er_qgemm_pack(int64_t n, int64_t ks, int64_t kc, int nr, er_qgemm_wget wget
         int64_t cnt = n - j0 < nr ? n - j0 : nr;
         for (int64_t j = 0; j < cnt; j++) {
             uint32_t sum = 0; /* sum of w' over every tap and row, modulo 2^32 */
-            for (int64_t t = 0; t < ks; t++)
-                for (int64_t k = 0; k < kc; k++) {
-                    int32_t v = wget(warg, t, k, j0 + j);
-                    w[((size_t)t * kc4 + (size_t)(k & ~(int64_t)3)) * (size_t)nr +
-                      (size_t)j * 4 + (size_t)(k & 3)] = (int8_t)v;
-                    sum += (uint32_t)v;
+            const int8_t *row = src ? src + (size_t)(j0 + j) * stride : NULL;
+            for (int64_t t = 0; t < ks; t++) {
+                int8_t *wt = w + (size_t)t * kc4 * (size_t)nr + (size_t)j * 4;
+                int64_t k = 0;
+                if (row) { /* whole groups of 4 rows in the source: one 4-byte copy */
+                    for (; k + 4 <= kc && (size_t)(t * kc + k) + 4 <= len; k += 4)
+                        memcpy(wt + (size_t)k * (size_t)nr, row + t * kc + k, 4);
                 }
+                for (; k < kc; k++) {
+                    size_t idx = (size_t)(t * kc + k);
+                    int32_t v = row ? (idx < len ? row[idx] : 0) : wget(warg, t, k, j0 + j);
+                    wt[(size_t)(k & ~(int64_t)3) * (size_t)nr + (size_t)(k & 3)] = (int8_t)v;
+                    if (!row) sum += (uint32_t)v;
+                }
+            }
+            if (row) { /* the source rows past len are zero */
+                size_t used = (size_t)(ks * kc) < len ? (size_t)(ks * kc) : len;
+                for (size_t i = 0; i < used; i++) sum += (uint32_t)(int32_t)row[i];
+            }
             uint32_t bv = bias ? (uint32_t)bias[j0 + j] : 0;
             /* bias - zu * sum, wrapping modulo 2^32 like the accumulation */
             uint32_t adj = bv - (uint32_t)zu * sum;
@@ -112,4 +125,16 @@ void er_qgemm_pack(int64_t n, int64_t ks, int64_t kc, int nr, er_qgemm_wget wget
         /* padded columns: mult 0 keeps their (never stored) values finite */
         for (int64_t j = cnt; j < nr; j++) rsh[er_qslot((size_t)j, nr)] = 31;
     }
+}
+
+void er_qgemm_pack(int64_t n, int64_t ks, int64_t kc, int nr, er_qgemm_wget wget,
+                   const void *warg, const int32_t *bias, int32_t zu, const er_qcol *cols,
+                   void *out) {
+    pack(n, ks, kc, nr, wget, warg, NULL, 0, 0, bias, zu, cols, out);
+}
+
+void er_qgemm_pack_dense(int64_t n, int64_t ks, int64_t kc, int nr, const int8_t *src,
+                         size_t stride, size_t len, const int32_t *bias, int32_t zu,
+                         const er_qcol *cols, void *out) {
+    pack(n, ks, kc, nr, NULL, NULL, src, stride, len, bias, zu, cols, out);
 }
