@@ -151,10 +151,16 @@ static er_status prepare_qconv_nhwc(er_op_ctx *c) {
         for (int64_t k = 0; k < d.M; k++)
             mul[k] = er_quantize_multiplier((double)x_s * (double)w_s[k] / (double)y_s);
         er_qconv_plan *p = NULL;
-        st = er_qconv_plan_create(&d, c->in[3]->data, w_zp,
-                                  c->n_in > 8 && c->in[8] ? c->in[8]->data : NULL, mul,
-                                  (er_isa)c->isa, er_qfeatures_for((er_isa)c->isa),
-                                  er_threadpool_size(c->pool), &p);
+        /* pre-packed candidates for the weight value (a .erm from `convert
+         * --prepack`): the plan uses one in place when it matches exactly */
+        int first = 0, n = 0;
+        while (first < c->n_packed && c->packed[first].value != c->node->in[3]) first++;
+        while (first + n < c->n_packed && c->packed[first + n].value == c->node->in[3]) n++;
+        st = er_qconv_plan_create_packed(&d, c->in[3]->data, w_zp,
+                                         c->n_in > 8 && c->in[8] ? c->in[8]->data : NULL, mul,
+                                         (er_isa)c->isa, er_qfeatures_for((er_isa)c->isa),
+                                         er_threadpool_size(c->pool), n ? c->packed + first : NULL,
+                                         n, &p);
         if (st == ER_OK && has_residual(c)) {
             float r_s, z_s;
             int32_t r_zp, z_zp, lo, hi;

@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/status.h"
 #include "cpu/conv/conv.h"
+#include "cpu/qconv/qconv.h"
 #include "import/erm/erm_format.h"
 #include "import/onnx/onnx_export.h"
 #include "model.h"
@@ -24,9 +25,10 @@ er_status er_model_save(const er_model *m, const char *path) {
     return er_erm_write_file(m->graph, path);
 }
 
-/* The packed weights of a session's ConvNhwc steps whose weight is one of
- * the model's own constants, used by exactly one such step (a weight shared
- * by two convolutions may be packed with two different biases). */
+/* The packed weights of a session's ConvNhwc and QConvNhwc steps whose
+ * weight is one of the model's own constants, used by exactly one such step
+ * (a weight shared by two convolutions may be packed with two different
+ * biases). */
 static er_status collect_packed(const er_session *s, er_packed_blob **out, int *n_out) {
     const er_graph *mg = s->model->graph;
     *out = NULL;
@@ -36,23 +38,33 @@ static er_status collect_packed(const er_session *s, er_packed_blob **out, int *
     int n = 0;
     for (int i = 0; i < s->n_steps; i++) {
         const er_node *node = &s->g->nodes[s->steps[i].node];
-        if (strcmp(node->op_type, "ConvNhwc") != 0 || !s->steps[i].ctx.state || node->n_in < 2)
+        int q = strcmp(node->op_type, "QConvNhwc") == 0, wi = q ? 3 : 1;
+        if ((!q && strcmp(node->op_type, "ConvNhwc") != 0) || !s->steps[i].ctx.state ||
+            node->n_in <= wi)
             continue;
-        int v = node->in[1];
+        int v = node->in[wi];
         if (v < 0 || v >= mg->n_values || !mg->values[v].data ||
             s->g->values[v].data != mg->values[v].data)
             continue; /* not the model's constant as stored (a pass made it) */
-        const er_conv_plan *p = s->steps[i].ctx.state;
         const void *data;
         size_t bytes;
-        if (er_conv_plan_packed(p, &data, &bytes) != ER_OK) continue;
+        const char *layout;
+        if (q) {
+            const er_qconv_plan *p = s->steps[i].ctx.state;
+            if (er_qconv_plan_packed(p, &data, &bytes) != ER_OK) continue;
+            layout = er_qconv_plan_layout(p);
+        } else {
+            const er_conv_plan *p = s->steps[i].ctx.state;
+            if (er_conv_plan_packed(p, &data, &bytes) != ER_OK) continue;
+            layout = er_conv_plan_layout(p);
+        }
         int uses = 0;
         for (int k = 0; k < s->n_steps; k++) {
             const er_node *o = &s->g->nodes[s->steps[k].node];
             for (int j = 0; j < o->n_in; j++) uses += o->in[j] == v;
         }
         if (uses != 1) continue; /* shared weight: packed with two biases? keep none */
-        b[n++] = (er_packed_blob){v, er_conv_plan_layout(p), data, bytes};
+        b[n++] = (er_packed_blob){v, layout, data, bytes};
     }
     /* by value, so a reader finds one value's blobs side by side */
     for (int i = 1; i < n; i++)

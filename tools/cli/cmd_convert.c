@@ -14,15 +14,17 @@
 
 static void usage(FILE *f) {
     fprintf(f, "usage: edgerun convert MODEL -o OUT.erm [--prepack] [--threads N] [--quiet]\n\n"
-               "Converts a model (ONNX or .erm) to .erm, edgerun's native format: a\n"
-               "versioned, checksummed file whose weights are 64-byte aligned and used in\n"
-               "place after mmap (no parsing, no copies), so it loads much faster than the\n"
-               "source. The written file is loaded back to check it.\n\n"
+               "Converts a model (ONNX, TFLite or .erm) to .erm, edgerun's native format: a\n"
+               "versioned, checksummed file whose weights are aligned (64 bytes; small\n"
+               "ones 8) and used in place after mmap (no parsing, no copies), with the\n"
+               "graph records LZ4-compressed, so it loads much faster than the source.\n"
+               "The written file is loaded back to check it.\n\n"
                "  -o, --output OUT   the .erm file to write (replaced atomically)\n"
-               "  --prepack          also store the weights packed for the kernels this\n"
-               "                     machine picks (same ISA level elsewhere: sessions use\n"
-               "                     them in place and skip packing; other machines ignore\n"
-               "                     them). The file grows by about the weights' size.\n"
+               "  --prepack          also store the convolution weights (float32 and int8)\n"
+               "                     packed for the kernels this machine picks (same ISA\n"
+               "                     level elsewhere: sessions use them in place and skip\n"
+               "                     packing; other machines ignore them). The file grows\n"
+               "                     by about the weights' size.\n"
                "  --threads N        the thread count the packing is planned for (default 1)\n"
                "  --quiet            print nothing on success\n");
 }
@@ -93,7 +95,7 @@ int cmd_convert(int argc, char **argv) {
         printf("%s -> %s\n", in_path, out_path);
         printf("  %d nodes, %d values (%d constants), %d inputs, %d outputs\n", g->n_nodes,
                g->n_values, n_const, g->n_inputs, g->n_outputs);
-        printf("  weights %llu bytes (64-byte aligned, used in place), file %llu bytes\n",
+        printf("  weights %llu bytes (aligned, used in place), file %llu bytes\n",
                weight_bytes, file_bytes);
         if (prepack) {
             unsigned long long packed = 0;

@@ -73,6 +73,21 @@ struct er_qvbin_params;
 er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int32_t *w_zp,
                                const int32_t *bias, const er_qmul *mul, er_isa isa,
                                unsigned features, int threads, er_qconv_plan **out);
+/* As er_qconv_plan_create, but a GEMM-family plan uses a candidate in place
+ * (no packing) when its layout string and size match this plan's and its
+ * requantization constants are the ones this call would write (a .erm from
+ * `edgerun convert --prepack`, cands: the blobs of this weight value). The
+ * caller keeps cands' memory alive as long as the plan. */
+struct er_packed_blob;
+er_status er_qconv_plan_create_packed(const er_qconv_desc *d, const void *w, const int32_t *w_zp,
+                                      const int32_t *bias, const er_qmul *mul, er_isa isa,
+                                      unsigned features, int threads,
+                                      const struct er_packed_blob *cands, int n_cands,
+                                      er_qconv_plan **out);
+/* The packed weights and the string naming their layout (GEMM family; ""
+ * and ER_ERR_INVALID_ARG for depthwise and direct plans). */
+const char *er_qconv_plan_layout(const er_qconv_plan *p);
+er_status er_qconv_plan_packed(const er_qconv_plan *p, const void **data, size_t *bytes);
 void er_qconv_plan_free(er_qconv_plan *p);
 /* Scratch bytes er_qconv_run needs (64-byte aligned memory). */
 size_t er_qconv_scratch_bytes(const er_qconv_plan *p);

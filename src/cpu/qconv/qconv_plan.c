@@ -13,6 +13,7 @@
 
 #include "core/alloc.h"
 #include "core/checked_math.h"
+#include "core/packed.h"
 #include "cpu/qconv/qconv.h"
 #include "cpu/qconv/qdwconv.h"
 #include "cpu/qconv/qgemm.h"
@@ -36,6 +37,8 @@ struct er_qconv_plan {
     const er_qgemm_ukernel *gk;
     const er_qdw_ukernel *dk;
     void *packed;
+    bool packed_borrowed; /* packed is a .erm's pre-packed blob: not ours to free */
+    char layout[160];    /* GEMM family: names the packed layout (--prepack) */
     size_t group_bytes;  /* packed bytes per group (GEMM family) */
     size_t panel_bytes;  /* one NR panel */
     int64_t Cg, Mg;
@@ -131,6 +134,26 @@ static er_status plan_fail_nomem(er_qconv_plan *p) {
 er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int32_t *w_zp,
                                const int32_t *bias, const er_qmul *mul, er_isa isa,
                                unsigned features, int threads, er_qconv_plan **out) {
+    return er_qconv_plan_create_packed(d, w, w_zp, bias, mul, isa, features, threads, NULL, 0,
+                                       out);
+}
+
+const char *er_qconv_plan_layout(const er_qconv_plan *p) { return p->layout; }
+
+er_status er_qconv_plan_packed(const er_qconv_plan *p, const void **data, size_t *bytes) {
+    *data = NULL;
+    *bytes = 0;
+    if (!p->layout[0] || !p->packed) return ER_ERR_INVALID_ARG; /* not the GEMM family */
+    *data = p->packed;
+    *bytes = p->group_bytes * (size_t)p->d.group;
+    return ER_OK;
+}
+
+er_status er_qconv_plan_create_packed(const er_qconv_desc *d, const void *w, const int32_t *w_zp,
+                                      const int32_t *bias, const er_qmul *mul, er_isa isa,
+                                      unsigned features, int threads,
+                                      const er_packed_blob *cands, int n_cands,
+                                      er_qconv_plan **out) {
     *out = NULL;
     er_qconv_plan *p = er_calloc(1, sizeof *p);
     if (!p) return er_fail(ER_ERR_NOMEM, "out of memory planning an int8 convolution");
@@ -226,7 +249,30 @@ er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int3
             er_qconv_plan_free(p);
             return er_fail(ER_ERR_SHAPE, "int8 convolution weights too large");
         }
-        p->packed = er_aligned_alloc(total);
+        int64_t pks = p->amx ? 1 : p->ks, pkc = p->amx ? (int64_t)p->kp : p->kc;
+        /* everything the packed bytes depend on besides the weights and biases
+         * themselves (the requantization constants are checked on use) */
+        snprintf(p->layout, sizeof p->layout, "q8-gemm-v1/%s/%s/nr%d/ks%lld/kc%lld/g%lld/m%lld/"
+                 "zu%d/%s", k_algo_names[p->algo], p->amx ? "amx32x32c64" : p->gk->name, nr,
+                 (long long)pks, (long long)pkc, (long long)d->group, (long long)p->Mg,
+                 (int)p->zu, bias ? "bias" : "nobias");
+        for (int i = 0; i < n_cands && !p->packed; i++) {
+            const er_packed_blob *c = &cands[i];
+            if (c->bytes != total || strcmp(c->layout, p->layout) != 0 ||
+                ((uintptr_t)c->data & 63) != 0)
+                continue;
+            bool ok = true;
+            for (int64_t g = 0; ok && g < d->group; g++)
+                ok = er_qgemm_packed_cols_match(p->Mg, pks, pkc, nr, cols + g * p->Mg,
+                                                (const unsigned char *)c->data +
+                                                    (size_t)g * p->group_bytes);
+            if (ok) {
+                p->packed = (void *)(uintptr_t)c->data; /* read-only: never written */
+                p->packed_borrowed = true;
+            }
+        }
+        bool fresh = !p->packed;
+        if (fresh) p->packed = er_aligned_alloc(total);
         p->zero = er_aligned_alloc(align64(p->kc4 + 64));
         if (!p->packed || !p->zero) {
             er_free(cols);
@@ -234,16 +280,15 @@ er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int3
         }
         memset(p->zero, (uint8_t)p->zu, align64(p->kc4 + 64));
         size_t K = (size_t)(taps * p->Cg);
-        int8_t *dense = er_malloc(K * (size_t)p->Mg + 1);
-        if (!dense) {
+        int8_t *dense = fresh ? er_malloc(K * (size_t)p->Mg + 1) : NULL;
+        if (fresh && !dense) {
             er_free(cols);
             return plan_fail_nomem(p);
         }
-        for (int64_t g = 0; g < d->group; g++) {
+        for (int64_t g = 0; fresh && g < d->group; g++) {
             dense_rows(d, w, w_zp, g, p->Cg, p->Mg, dense);
-            er_qgemm_pack_dense(p->Mg, p->amx ? 1 : p->ks, p->amx ? (int64_t)p->kp : p->kc, nr,
-                                dense, K, K, bias ? bias + g * p->Mg : NULL, p->zu,
-                                cols + g * p->Mg,
+            er_qgemm_pack_dense(p->Mg, pks, pkc, nr, dense, K, K,
+                                bias ? bias + g * p->Mg : NULL, p->zu, cols + g * p->Mg,
                                 (unsigned char *)p->packed + (size_t)g * p->group_bytes);
         }
         er_free(dense);
@@ -291,7 +336,7 @@ er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int3
 
 void er_qconv_plan_free(er_qconv_plan *p) {
     if (!p) return;
-    er_aligned_free(p->packed);
+    if (!p->packed_borrowed) er_aligned_free(p->packed);
     er_aligned_free(p->zero);
     er_free(p->w_copy);
     er_free(p->w_zp);

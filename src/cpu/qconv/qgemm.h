@@ -199,4 +199,11 @@ void er_qgemm_pack_dense(int64_t n, int64_t ks, int64_t kc, int nr, const int8_t
                          size_t stride, size_t len, const int32_t *bias, int32_t zu,
                          const er_qcol *cols, void *out);
 
+/* Whether panels packed elsewhere (a .erm's PACKED_WEIGHTS) hold exactly the
+ * requantization constants er_qgemm_pack would write for cols: a pre-packed
+ * blob is used only then, so every shift and multiplier a kernel reads is one
+ * this model's scales produce. */
+int er_qgemm_packed_cols_match(int64_t n, int64_t ks, int64_t kc, int nr, const er_qcol *cols,
+                               const void *packed);
+
 #endif

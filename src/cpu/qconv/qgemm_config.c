@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/checked_math.h"
 #include "cpu/qconv/amx.h"
 #include "cpu/qconv/qgemm.h"
@@ -73,6 +74,23 @@ size_t er_qgemm_panel_bytes(int nr, size_t ks, size_t kc4) {
     return (er_qgemm_off_q(nr, ks, kc4) + (size_t)nr * 36 + 63) & ~(size_t)63;
 }
 
+/* The requantization constants of one panel's columns (zeroed memory at q):
+ * mult, cpos, dneg, rshift in er_qslot order, then left. */
+static void put_cols(unsigned char *q, int64_t cnt, int nr, const er_qcol *cols) {
+    int64_t *mult = (int64_t *)(void *)q, *cpos = mult + nr, *dneg = cpos + nr, *rsh = dneg + nr;
+    int32_t *left = (int32_t *)(rsh + nr);
+    for (int64_t j = 0; j < cnt; j++) {
+        size_t sl = er_qslot((size_t)j, nr);
+        mult[sl] = cols[j].mult;
+        cpos[sl] = cols[j].cpos;
+        dneg[sl] = cols[j].dneg;
+        rsh[sl] = cols[j].rshift;
+        left[j] = cols[j].left;
+    }
+    /* padded columns: mult 0 keeps their (never stored) values finite */
+    for (int64_t j = cnt; j < nr; j++) rsh[er_qslot((size_t)j, nr)] = 31;
+}
+
 /* er_qgemm_pack and er_qgemm_pack_dense: the weights from either source. */
 static void pack(int64_t n, int64_t ks, int64_t kc, int nr, er_qgemm_wget wget, const void *warg,
                  const int8_t *src, size_t stride, size_t len, const int32_t *bias, int32_t zu,
@@ -85,9 +103,6 @@ static void pack(int64_t n, int64_t ks, int64_t kc, int nr, er_qgemm_wget wget, 
         memset(base, 0, panel);
         int32_t *b = (int32_t *)base;
         int8_t *w = (int8_t *)(base + off_w);
-        int64_t *mult = (int64_t *)(base + off_q), *cpos = mult + nr, *dneg = cpos + nr,
-                *rsh = dneg + nr;
-        int32_t *left = (int32_t *)(rsh + nr);
         int64_t cnt = n - j0 < nr ? n - j0 : nr;
         for (int64_t j = 0; j < cnt; j++) {
             uint32_t sum = 0; /* sum of w' over every tap and row, modulo 2^32 */
@@ -114,16 +129,8 @@ static void pack(int64_t n, int64_t ks, int64_t kc, int nr, er_qgemm_wget wget, 
             /* bias - zu * sum, wrapping modulo 2^32 like the accumulation */
             uint32_t adj = bv - (uint32_t)zu * sum;
             memcpy(&b[j], &adj, sizeof adj);
-            const er_qcol *q = &cols[j0 + j];
-            size_t sl = er_qslot((size_t)j, nr);
-            mult[sl] = q->mult;
-            cpos[sl] = q->cpos;
-            dneg[sl] = q->dneg;
-            rsh[sl] = q->rshift;
-            left[j] = q->left;
         }
-        /* padded columns: mult 0 keeps their (never stored) values finite */
-        for (int64_t j = cnt; j < nr; j++) rsh[er_qslot((size_t)j, nr)] = 31;
+        put_cols(base + off_q, cnt, nr, cols + j0);
     }
 }
 
@@ -137,4 +144,21 @@ void er_qgemm_pack_dense(int64_t n, int64_t ks, int64_t kc, int nr, const int8_t
                          size_t stride, size_t len, const int32_t *bias, int32_t zu,
                          const er_qcol *cols, void *out) {
     pack(n, ks, kc, nr, NULL, NULL, src, stride, len, bias, zu, cols, out);
+}
+
+int er_qgemm_packed_cols_match(int64_t n, int64_t ks, int64_t kc, int nr, const er_qcol *cols,
+                               const void *packed) {
+    size_t kc4 = (size_t)(kc + 3) & ~(size_t)3;
+    size_t panel = er_qgemm_panel_bytes(nr, (size_t)ks, kc4);
+    size_t off_q = er_qgemm_off_q(nr, (size_t)ks, kc4), qbytes = panel - off_q;
+    unsigned char *want = er_aligned_alloc(qbytes);
+    if (!want) return 0;
+    int ok = 1;
+    for (int64_t j0 = 0, p = 0; ok && j0 < n; j0 += nr, p++) {
+        memset(want, 0, qbytes);
+        put_cols(want, n - j0 < nr ? n - j0 : nr, nr, cols + j0);
+        ok = memcmp((const unsigned char *)packed + (size_t)p * panel + off_q, want, qbytes) == 0;
+    }
+    er_aligned_free(want);
+    return ok;
 }
