@@ -46,6 +46,51 @@ ER_QALWAYS_INLINE __m512i er_q512_mbqm16(__m512i acc, const unsigned char *q, si
     return _mm512_permutex2var_epi32(ye, idx, yo);
 }
 
+/* The epilogue constants of 16 columns, loaded once for the rows of a tile:
+ * byte stores to the output may alias them (uint8_t), so the compiler would
+ * otherwise reload all eight vectors for every row. */
+typedef struct er_q512_cols {
+    __m512i mult[2], cpos[2], dneg[2], rsh[2], left;
+} er_q512_cols;
+
+ER_QALWAYS_INLINE er_q512_cols er_q512_load_cols(const unsigned char *q, size_t nr, size_t j,
+                                                 int has_left) {
+    const int64_t *mult = (const int64_t *)q + j, *cpos = mult + nr, *dneg = cpos + nr,
+                  *rsh = dneg + nr;
+    er_q512_cols k;
+    for (int h = 0; h < 2; h++) {
+        k.mult[h] = _mm512_loadu_si512(mult + 8 * h);
+        k.cpos[h] = _mm512_loadu_si512(cpos + 8 * h);
+        k.dneg[h] = _mm512_loadu_si512(dneg + 8 * h);
+        k.rsh[h] = _mm512_loadu_si512(rsh + 8 * h);
+    }
+    k.left = has_left ? _mm512_loadu_si512((const int32_t *)((const int64_t *)q + 4 * nr) + j)
+                      : _mm512_setzero_si512();
+    return k;
+}
+
+ER_QALWAYS_INLINE __m512i er_q512_mbqm8c(__m512i x, __m512i mult, __m512i cpos, __m512i dneg,
+                                         __m512i rsh) {
+    __m512i p = _mm512_mul_epi32(x, mult);
+    __m512i t = _mm512_add_epi64(p, cpos);
+    __mmask8 neg = _mm512_cmplt_epi64_mask(p, _mm512_set1_epi64(-((int64_t)1 << 30)));
+    t = _mm512_mask_sub_epi64(t, neg, t, dneg);
+    return _mm512_srav_epi64(t, rsh);
+}
+
+/* er_q512_requant16 with the constants in registers. */
+ER_QALWAYS_INLINE __m512i er_q512_requant16c(__m512i acc, const er_q512_cols *k, int has_left,
+                                             __m512i lo, __m512i hi, __m512i zp) {
+    if (has_left) acc = er_q512_sat_left(acc, k->left);
+    __m512i ye = er_q512_mbqm8c(acc, k->mult[0], k->cpos[0], k->dneg[0], k->rsh[0]);
+    __m512i yo = er_q512_mbqm8c(_mm512_srli_epi64(acc, 32), k->mult[1], k->cpos[1], k->dneg[1],
+                                k->rsh[1]);
+    const __m512i idx = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+    __m512i y = _mm512_permutex2var_epi32(ye, idx, yo);
+    y = _mm512_min_epi32(_mm512_max_epi32(y, lo), hi);
+    return _mm512_add_epi32(y, zp);
+}
+
 /* 16 columns: clamp(MBQM(acc), lo, hi) + zp as int32 lanes. */
 ER_QALWAYS_INLINE __m512i er_q512_requant16(__m512i acc, const unsigned char *q, size_t nr,
                                             size_t j, int has_left, __m512i lo, __m512i hi,
