@@ -5,23 +5,17 @@
 #include "cpu/qconv/qgemm_avx512.h"
 #include "cpu/qconv/qvbinary.h"
 
-/* MBQM of 16 lanes with one set of constants. */
+/* MBQM of 16 lanes with one set of constants: even and odd lanes as the
+ * low halves of 64-bit lanes (no widening conversions), as in the GEMM
+ * epilogue (qgemm_avx512.h). */
 ER_QALWAYS_INLINE __m512i mbqm16(__m512i x, const er_qcol *q) {
     if (q->left) x = er_q512_sat_left(x, _mm512_set1_epi32(q->left));
     const __m512i mult = _mm512_set1_epi64(q->mult), cpos = _mm512_set1_epi64(q->cpos),
-                  dneg = _mm512_set1_epi64(q->dneg), lim = _mm512_set1_epi64(-((int64_t)1 << 30));
-    const __m128i rsh = _mm_cvtsi64_si128(q->rshift);
-    __m512i r[2];
-    for (int h = 0; h < 2; h++) {
-        __m512i x64 = _mm512_cvtepi32_epi64(h ? _mm512_extracti64x4_epi64(x, 1)
-                                              : _mm512_castsi512_si256(x));
-        __m512i p = _mm512_mul_epi32(x64, mult);
-        __m512i t = _mm512_add_epi64(p, cpos);
-        t = _mm512_mask_sub_epi64(t, _mm512_cmplt_epi64_mask(p, lim), t, dneg);
-        r[h] = _mm512_sra_epi64(t, rsh);
-    }
-    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(r[0])),
-                              _mm512_cvtepi64_epi32(r[1]), 1);
+                  dneg = _mm512_set1_epi64(q->dneg), rsh = _mm512_set1_epi64(q->rshift);
+    __m512i ye = er_q512_mbqm8c(x, mult, cpos, dneg, rsh);
+    __m512i yo = er_q512_mbqm8c(_mm512_srli_epi64(x, 32), mult, cpos, dneg, rsh);
+    const __m512i idx = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+    return _mm512_permutex2var_epi32(ye, idx, yo);
 }
 
 ER_QALWAYS_INLINE void vbin(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *y,

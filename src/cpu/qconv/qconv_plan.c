@@ -471,9 +471,13 @@ static void gemm_task(void *arg, int64_t begin, int64_t end, int tid) {
         }
         if (r->res) { /* the fused residual QAdd on the block, still in cache */
             const uint8_t *res = r->res + (y - r->y);
-            for (size_t i = 0; i < m; i++)
-                p->add(nc, y + i * (size_t)d->M, res + i * (size_t)d->M, y + i * (size_t)d->M,
-                       &p->add_p);
+            if (nc == (size_t)d->M) { /* whole rows: one contiguous run (one call, not m) */
+                p->add(m * nc, y, res, y, &p->add_p);
+            } else {
+                for (size_t i = 0; i < m; i++)
+                    p->add(nc, y + i * (size_t)d->M, res + i * (size_t)d->M,
+                           y + i * (size_t)d->M, &p->add_p);
+            }
         }
     }
 }
