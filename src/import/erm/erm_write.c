@@ -489,11 +489,11 @@ typedef struct section {
  * bytes when that is smaller (erm_format.h), else the raw bytes. */
 static er_status store_section(const writer *w, section *sec, const unsigned char *raw, size_t n,
                                size_t width) {
-    if (!(w->flags & ER_ERM_WRITE_PLAIN) && n > 64) {
+    if (!(w->flags & ER_ERM_WRITE_PLAIN) && n > 64 && n <= INT32_MAX) {
         size_t shuffled = width > 1 ? width * (size_t)sec->count : 0;
         unsigned char *tmp = er_malloc(n);
         size_t cap = er_lz4_bound(n);
-        unsigned char *out = cap ? buf_grow(&sec->stored, ER_ERM_LZ4_PREFIX_BYTES + cap) : NULL;
+        unsigned char *out = buf_grow(&sec->stored, ER_ERM_LZ4_PREFIX_BYTES + cap);
         if (!tmp || !out) {
             er_free(tmp);
             return nomem();
