@@ -46,10 +46,11 @@ static er_status shape_transpose(er_op_ctx *c) {
 /* NCHW -> NHWC with 3 channels (image inputs): rows [begin, end) of the
  * N*H image rows, each three planar rows interleaved by a vector kernel */
 typedef struct {
-    float *y;
-    const float *x;
+    void *y;
+    const void *x;
     int64_t H, W;
-    er_f32_interleave3_fn fn;
+    er_f32_interleave3_fn fn;   /* float32, or */
+    er_u8_interleave3_fn fn8;   /* 1-byte elements (uint8/int8) */
 } rgb_job;
 
 static void rgb_task(void *arg, int64_t begin, int64_t end, int tid) {
@@ -57,9 +58,15 @@ static void rgb_task(void *arg, int64_t begin, int64_t end, int tid) {
     const rgb_job *j = arg;
     const int64_t plane = j->H * j->W;
     for (int64_t r = begin; r < end; r++) {
-        const int64_t n = r / j->H, h = r % j->H;
-        const float *x0 = j->x + n * 3 * plane + h * j->W;
-        j->fn(j->y + r * j->W * 3, x0, x0 + plane, x0 + 2 * plane, (size_t)j->W);
+        const int64_t n = r / j->H, h = r % j->H, at = n * 3 * plane + h * j->W;
+        if (j->fn8) {
+            const unsigned char *x0 = (const unsigned char *)j->x + at;
+            j->fn8((unsigned char *)j->y + r * j->W * 3, x0, x0 + plane, x0 + 2 * plane,
+                   (size_t)j->W);
+        } else {
+            const float *x0 = (const float *)j->x + at;
+            j->fn((float *)j->y + r * j->W * 3, x0, x0 + plane, x0 + 2 * plane, (size_t)j->W);
+        }
     }
 }
 
@@ -91,10 +98,11 @@ static er_status run_transpose(er_op_ctx *c) {
     er_dense_strides(x->rank, x->dims, xs);
     for (int i = 0; i < x->rank; i++) s[i] = xs[perm[i]];
     size_t es = er_dtype_size(x->dtype);
-    if (x->rank == 4 && es == 4 && x->dims[1] == 3 && perm[0] == 0 && perm[1] == 2 &&
-        perm[2] == 3 && perm[3] == 1 && x->dtype == ER_F32) {
+    if (x->rank == 4 && x->dims[1] == 3 && perm[0] == 0 && perm[1] == 2 && perm[2] == 3 &&
+        perm[3] == 1 && (x->dtype == ER_F32 || es == 1)) {
         rgb_job j = {y->data, x->data, x->dims[2], x->dims[3],
-                     er_f32_interleave3_pick((er_isa)c->isa)};
+                     x->dtype == ER_F32 ? er_f32_interleave3_pick((er_isa)c->isa) : NULL,
+                     es == 1 ? er_u8_interleave3_pick((er_isa)c->isa) : NULL};
         int64_t rows = x->dims[0] * x->dims[2];
         rgb_task(&j, 0, rows, 0);
         return ER_OK;

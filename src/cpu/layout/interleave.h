@@ -29,4 +29,15 @@ void er_f32_interleave3__avx512(float *y, const float *x0, const float *x1, cons
 /* The variant for an ISA level (<= the detected one). */
 er_f32_interleave3_fn er_f32_interleave3_pick(er_isa isa);
 
+/* The same for bytes (uint8/int8 inputs of quantized models). */
+typedef void (*er_u8_interleave3_fn)(unsigned char *y, const unsigned char *x0,
+                                     const unsigned char *x1, const unsigned char *x2, size_t n);
+void er_u8_interleave3__scalar(unsigned char *y, const unsigned char *x0, const unsigned char *x1,
+                               const unsigned char *x2, size_t n);
+#if ER_ARCH_X86_64
+void er_u8_interleave3__avx2(unsigned char *y, const unsigned char *x0, const unsigned char *x1,
+                             const unsigned char *x2, size_t n);
+#endif
+er_u8_interleave3_fn er_u8_interleave3_pick(er_isa isa);
+
 #endif
