@@ -90,10 +90,10 @@ static bool case_make(qt_rng *r, int kind, qcase *c) {
     d->KW = qt_int(r, 1, 3);
     if (qt_int(r, 0, 7) == 0) d->KH = d->KW = qt_int(r, 4, 7);
     if (kind == 1) d->KH = d->KW = 1;
-    if (kind == 2) {
+    if (kind == 2 || kind == 5) {
         d->group = d->C;
         mg = 1;
-        d->KH = d->KW = qt_int(r, 0, 1) ? 3 : 5;
+        d->KH = d->KW = kind == 5 || qt_int(r, 0, 1) ? 3 : 5;
     }
     if (kind == 3) {
         static const int64_t gs[] = {2, 3, 4};
@@ -116,6 +116,10 @@ static bool case_make(qt_rng *r, int kind, qcase *c) {
     d->pad_right = qt_int(r, 0, d->KW);
     if (kind == 1 && qt_int(r, 0, 1))
         d->stride_h = d->stride_w = 1, d->pad_top = d->pad_bottom = d->pad_left = d->pad_right = 0;
+    if ((kind == 2 && d->KH == 3 && qt_int(r, 0, 1)) || kind == 5) { /* "same" 3x3: dwconv3x3 */
+        d->stride_h = d->stride_w = d->dil_h = d->dil_w = 1;
+        d->pad_top = d->pad_bottom = d->pad_left = d->pad_right = 1;
+    }
     d->OH = out_size(d->H, d->KH, d->stride_h, d->dil_h, d->pad_top, d->pad_bottom);
     d->OW = out_size(d->W, d->KW, d->stride_w, d->dil_w, d->pad_left, d->pad_right);
     if (d->OH < 1 || d->OW < 1) return false;
@@ -236,8 +240,9 @@ TEST(qconv_algorithms_bit_exact) {
      * not only the large ones er_qamx_pays picks */
     setenv("EDGERUN_AMX", "always", 1);
     static const char *const algos[] = {"gemm ", "igemm ", "im2col ", "rows ", "dwconv ",
-                                        "direct"};
-    int seen[6] = {0};
+                                        "direct", "dwconv3x3 "};
+    enum { N_ALGOS = sizeof algos / sizeof algos[0] };
+    int seen[N_ALGOS] = {0};
     int cases = qt_scale(260), done = 0;
     for (int i = 0; i < cases; i++) {
         qcase c;
@@ -252,7 +257,7 @@ TEST(qconv_algorithms_bit_exact) {
                 long bad = run_plan(&c, isas[k], feats[k], t ? pool3 : NULL, algo, sizeof algo, &st);
                 CHECK_MSG(st == ER_OK, "seed %llu case %d [%s]: plan failed: %s",
                           (unsigned long long)seed, i, cfg, er_last_error());
-                for (int a = 0; a < 6; a++)
+                for (int a = 0; a < N_ALGOS; a++)
                     if (strncmp(algo, algos[a], strlen(algos[a])) == 0) seen[a]++;
                 CHECK_MSG(bad < 0, "seed %llu case %d [%s] isa %s features %u threads %d %s: "
                           "y[%ld] differs from the definition", (unsigned long long)seed, i, cfg,
@@ -269,7 +274,50 @@ TEST(qconv_algorithms_bit_exact) {
     unsetenv("EDGERUN_AMX");
     er_threadpool_free(pool3);
     printf("  qconv: %d cases x %d ISA configurations x 1/3 threads; algorithms:", done, nc);
-    for (int a = 0; a < 6; a++) printf(" %s%d", algos[a], seen[a]);
+    for (int a = 0; a < N_ALGOS; a++) printf(" %s%d", algos[a], seen[a]);
     printf("\n");
-    for (int a = 0; a < 6; a++) CHECK_MSG(seen[a] > 0, "algorithm %s never exercised", algos[a]);
+    /* dwconv3x3 needs AVX-512 VNNI (its only kernel) */
+    bool vnni = false;
+    for (int k = 0; k < nc; k++) vnni |= (feats[k] & ER_QF_VNNI512) != 0;
+    for (int a = 0; a < N_ALGOS; a++)
+        if (a != N_ALGOS - 1 || vnni)
+            CHECK_MSG(seen[a] > 0, "algorithm %s never exercised", algos[a]);
+}
+
+/* dwconv3x3 (row-interleaved VNNI depthwise, "same" 3x3 stride 1): many
+ * shapes - 1 to 80 channels (64-channel blocks, a last block of <= 32 on
+ * 256-bit vectors or of 33-63 masked), 1-pixel rows and columns, two images
+ * (the laid-out rows are keyed by image and row), int8 and uint8 input,
+ * 1 and 3 threads - against the definition. */
+TEST(qconv_dwconv3x3_bit_exact) {
+    if (!qt_can_run(ER_ISA_AVX512, ER_QF_VNNI512)) {
+        printf("  dwconv3x3: skipped (no AVX-512 VNNI)\n");
+        return;
+    }
+    uint64_t seed = qt_seed(0xd3d3u);
+    qt_rng r = {seed};
+    er_threadpool *pool3 = NULL;
+    CHECK_STATUS(er_threadpool_create(3, &pool3), ER_OK);
+    int cases = qt_scale(120), hits = 0;
+    for (int i = 0; i < cases; i++) {
+        qcase c;
+        if (!case_make(&r, 5, &c)) continue;
+        char cfg[400];
+        describe(&c, cfg, sizeof cfg);
+        for (int t = 0; t < 2; t++) {
+            char algo[128] = "";
+            er_status st;
+            long bad = run_plan(&c, ER_ISA_AVX512, ER_QF_VNNI512, t ? pool3 : NULL, algo,
+                                sizeof algo, &st);
+            CHECK_MSG(st == ER_OK, "seed %llu case %d [%s]: %s", (unsigned long long)seed, i,
+                      cfg, er_last_error());
+            hits += strncmp(algo, "dwconv3x3 ", 10) == 0;
+            CHECK_MSG(bad < 0, "seed %llu case %d [%s] threads %d %s: y[%ld] differs",
+                      (unsigned long long)seed, i, cfg, t ? 3 : 1, algo, bad);
+        }
+        case_free(&c);
+    }
+    er_threadpool_free(pool3);
+    printf("  dwconv3x3: %d plans\n", hits);
+    CHECK(hits > cases); /* nearly every case is eligible (weights that do not fit int8: direct) */
 }

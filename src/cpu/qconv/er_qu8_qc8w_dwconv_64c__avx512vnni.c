@@ -10,6 +10,43 @@
 #include "cpu/qconv/qdwconv.h"
 #include "cpu/qconv/qgemm_avx512.h"
 
+/* The epilogue of a 32-channel block (ER_QDW_C4 half order): vectors k = 0,
+ * 1 and 2, 3 joined for two 16-lane requantizations, then a dword shuffle
+ * back to channel order; stores the cnt (mask m) bytes at y. */
+ER_QALWAYS_INLINE void store32(__m256i a0, __m256i a1, __m256i a2, __m256i a3,
+                               const unsigned char *q, uint8_t *y, __mmask32 m,
+                               const er_qgemm_params *p, __m512i lo, __m512i hi, __m512i zp) {
+    __m512i z01 = _mm512_inserti64x4(_mm512_castsi256_si512(a0), a1, 1);
+    __m512i z23 = _mm512_inserti64x4(_mm512_castsi256_si512(a2), a3, 1);
+    __m128 x01 = _mm_castsi128_ps(
+        _mm512_cvtepi32_epi8(er_q512_requant16(z01, q, 64, 0, p->has_left, lo, hi, zp)));
+    __m128 x23 = _mm_castsi128_ps(
+        _mm512_cvtepi32_epi8(er_q512_requant16(z23, q, 64, 16, p->has_left, lo, hi, zp)));
+    /* x01 dword 2k + L = channels 16 L + 4 k .. +3 (k = 0, 1), x23 likewise k = 2, 3 */
+    __m128i o0 = _mm_castps_si128(_mm_shuffle_ps(x01, x23, _MM_SHUFFLE(2, 0, 2, 0)));
+    __m128i o1 = _mm_castps_si128(_mm_shuffle_ps(x01, x23, _MM_SHUFFLE(3, 1, 3, 1)));
+    _mm256_mask_storeu_epi8(y, m, _mm256_inserti128_si256(_mm256_castsi128_si256(o0), o1, 1));
+}
+
+/* The epilogue of a 64-channel block: four 16-lane requantizations, a 4x4
+ * dword transpose back to channel order, a masked store of cnt bytes. */
+ER_QALWAYS_INLINE void store64(__m512i a0, __m512i a1, __m512i a2, __m512i a3,
+                               const unsigned char *q, uint8_t *y, __mmask64 m,
+                               const er_qgemm_params *p, __m512i lo, __m512i hi, __m512i zp) {
+    __m128i x0 = _mm512_cvtepi32_epi8(er_q512_requant16(a0, q, 64, 0, p->has_left, lo, hi, zp));
+    __m128i x1 = _mm512_cvtepi32_epi8(er_q512_requant16(a1, q, 64, 16, p->has_left, lo, hi, zp));
+    __m128i x2 = _mm512_cvtepi32_epi8(er_q512_requant16(a2, q, 64, 32, p->has_left, lo, hi, zp));
+    __m128i x3 = _mm512_cvtepi32_epi8(er_q512_requant16(a3, q, 64, 48, p->has_left, lo, hi, zp));
+    /* x_k dword L = channels 16L + 4k .. +3: transpose 4x4 dwords */
+    __m128i t0 = _mm_unpacklo_epi32(x0, x1), t1 = _mm_unpackhi_epi32(x0, x1);
+    __m128i t2 = _mm_unpacklo_epi32(x2, x3), t3 = _mm_unpackhi_epi32(x2, x3);
+    __m512i o = _mm512_castsi128_si512(_mm_unpacklo_epi64(t0, t2));
+    o = _mm512_inserti32x4(o, _mm_unpackhi_epi64(t0, t2), 1);
+    o = _mm512_inserti32x4(o, _mm_unpacklo_epi64(t1, t3), 2);
+    o = _mm512_inserti32x4(o, _mm_unpackhi_epi64(t1, t3), 3);
+    _mm512_mask_storeu_epi8(y, m, o);
+}
+
 /* A last block of cnt <= 32 channels (er_qdw_c4_half_channel's epilogue
  * order): the same unpacks and dot products on 256-bit vectors; vectors k = 0,
  * 1 and 2, 3 are joined for two 16-lane epilogues, and a dword shuffle puts
@@ -54,17 +91,7 @@ ER_QALWAYS_INLINE void dw32(size_t cnt, size_t out_w, const uint8_t *const *in, 
             a3 = _mm256_dpbusd_epi32(a3, _mm256_unpackhi_epi16(h01, h23),
                                      _mm256_load_si256((const __m256i *)(wg + 192)));
         }
-        __m512i z01 = _mm512_inserti64x4(_mm512_castsi256_si512(a0), a1, 1);
-        __m512i z23 = _mm512_inserti64x4(_mm512_castsi256_si512(a2), a3, 1);
-        __m128 x01 = _mm_castsi128_ps(
-            _mm512_cvtepi32_epi8(er_q512_requant16(z01, q, 64, 0, p->has_left, lo, hi, zp)));
-        __m128 x23 = _mm_castsi128_ps(
-            _mm512_cvtepi32_epi8(er_q512_requant16(z23, q, 64, 16, p->has_left, lo, hi, zp)));
-        /* x01 dword 2k + L = channels 16 L + 4 k .. +3 (k = 0, 1), x23 likewise k = 2, 3 */
-        __m128i o0 = _mm_castps_si128(_mm_shuffle_ps(x01, x23, _MM_SHUFFLE(2, 0, 2, 0)));
-        __m128i o1 = _mm_castps_si128(_mm_shuffle_ps(x01, x23, _MM_SHUFFLE(3, 1, 3, 1)));
-        _mm256_mask_storeu_epi8(y + x * y_stride + c0, m,
-                                _mm256_inserti128_si256(_mm256_castsi128_si256(o0), o1, 1));
+        store32(a0, a1, a2, a3, q, y + x * y_stride + c0, m, p, lo, hi, zp);
     }
 }
 
@@ -112,18 +139,7 @@ ER_QALWAYS_INLINE void dw64(size_t channels, size_t out_w, const uint8_t *const 
                 a3 = _mm512_dpbusd_epi32(a3, _mm512_unpackhi_epi16(h01, h23),
                                          _mm512_load_si512(wg + 192));
             }
-            __m128i x0 = _mm512_cvtepi32_epi8(er_q512_requant16(a0, q, 64, 0, p->has_left, lo, hi, zp));
-            __m128i x1 = _mm512_cvtepi32_epi8(er_q512_requant16(a1, q, 64, 16, p->has_left, lo, hi, zp));
-            __m128i x2 = _mm512_cvtepi32_epi8(er_q512_requant16(a2, q, 64, 32, p->has_left, lo, hi, zp));
-            __m128i x3 = _mm512_cvtepi32_epi8(er_q512_requant16(a3, q, 64, 48, p->has_left, lo, hi, zp));
-            /* x_k dword L = channels 16L + 4k .. +3: transpose 4x4 dwords */
-            __m128i t0 = _mm_unpacklo_epi32(x0, x1), t1 = _mm_unpackhi_epi32(x0, x1);
-            __m128i t2 = _mm_unpacklo_epi32(x2, x3), t3 = _mm_unpackhi_epi32(x2, x3);
-            __m512i o = _mm512_castsi128_si512(_mm_unpacklo_epi64(t0, t2));
-            o = _mm512_inserti32x4(o, _mm_unpackhi_epi64(t0, t2), 1);
-            o = _mm512_inserti32x4(o, _mm_unpacklo_epi64(t1, t3), 2);
-            o = _mm512_inserti32x4(o, _mm_unpackhi_epi64(t1, t3), 3);
-            _mm512_mask_storeu_epi8(y + x * y_stride + c0, m, o);
+            store64(a0, a1, a2, a3, q, y + x * y_stride + c0, m, p, lo, hi, zp);
         }
     }
 }
@@ -133,5 +149,105 @@ void er_qu8_qc8w_dwconv_64c__avx512vnni(size_t channels, size_t out_w, const uin
                                         uint32_t xr, const er_qgemm_params *p) {
     if (xr) dw64(channels, out_w, in, ks, w, y, y_stride, true, p);
     else dw64(channels, out_w, in, ks, w, y, y_stride, false, p);
+}
+
+/* ---- 3x3 stride 1: taps interleaved once per input row ------------------ */
+
+/* One input row, pre-interleaved (qdwconv.h er_qdw_c4_rows3): per pixel x
+ * and 64-channel block, the four vectors the unpacks above make of the taps
+ * (x - 1, x, x + 1, zero), kw = 0, 1, 2 of one kernel row in one 4-tap group.
+ * Each input row is read by three output rows, so the byte/word unpacks run
+ * once per input pixel instead of three times per output pixel. */
+void er_qdw_c4_rows3__avx512vnni(size_t channels, size_t w, const uint8_t *row,
+                                 const uint8_t *zrow, uint32_t xr, unsigned char *out) {
+    size_t blocks = (channels + ER_QDW_CT - 1) / ER_QDW_CT;
+    const __m512i vxr = _mm512_set1_epi8((char)(xr ? 0x80 : 0)), z = _mm512_setzero_si512();
+    for (size_t b = 0; b < blocks; b++) {
+        size_t c0 = b * ER_QDW_CT, cnt = channels - c0 < ER_QDW_CT ? channels - c0 : ER_QDW_CT;
+        __mmask64 m = cnt == 64 ? ~(__mmask64)0 : (((__mmask64)1 << cnt) - 1);
+        for (size_t x = 0; x < w; x++) {
+            const uint8_t *p0 = row && x > 0 ? row + (x - 1) * channels : zrow;
+            const uint8_t *p1 = row ? row + x * channels : zrow;
+            const uint8_t *p2 = row && x + 1 < w ? row + (x + 1) * channels : zrow;
+            unsigned char *o = out + (x * blocks + b) * 256;
+            if (cnt <= 32) { /* 256-bit, as dw32 computes it */
+                __mmask32 m32 = (__mmask32)m;
+                __m256i r0 = _mm256_xor_si256(_mm256_maskz_loadu_epi8(m32, p0 + c0),
+                                              _mm512_castsi512_si256(vxr));
+                __m256i r1 = _mm256_xor_si256(_mm256_maskz_loadu_epi8(m32, p1 + c0),
+                                              _mm512_castsi512_si256(vxr));
+                __m256i r2 = _mm256_xor_si256(_mm256_maskz_loadu_epi8(m32, p2 + c0),
+                                              _mm512_castsi512_si256(vxr));
+                __m256i r3 = _mm512_castsi512_si256(z);
+                __m256i l01 = _mm256_unpacklo_epi8(r0, r1), h01 = _mm256_unpackhi_epi8(r0, r1);
+                __m256i l23 = _mm256_unpacklo_epi8(r2, r3), h23 = _mm256_unpackhi_epi8(r2, r3);
+                _mm256_store_si256((__m256i *)o, _mm256_unpacklo_epi16(l01, l23));
+                _mm256_store_si256((__m256i *)(o + 32), _mm256_unpackhi_epi16(l01, l23));
+                _mm256_store_si256((__m256i *)(o + 64), _mm256_unpacklo_epi16(h01, h23));
+                _mm256_store_si256((__m256i *)(o + 96), _mm256_unpackhi_epi16(h01, h23));
+                continue;
+            }
+            __m512i r0 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, p0 + c0), vxr);
+            __m512i r1 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, p1 + c0), vxr);
+            __m512i r2 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, p2 + c0), vxr);
+            __m512i l01 = _mm512_unpacklo_epi8(r0, r1), h01 = _mm512_unpackhi_epi8(r0, r1);
+            __m512i l23 = _mm512_unpacklo_epi8(r2, z), h23 = _mm512_unpackhi_epi8(r2, z);
+            _mm512_store_si512(o, _mm512_unpacklo_epi16(l01, l23));
+            _mm512_store_si512(o + 64, _mm512_unpackhi_epi16(l01, l23));
+            _mm512_store_si512(o + 128, _mm512_unpacklo_epi16(h01, h23));
+            _mm512_store_si512(o + 192, _mm512_unpackhi_epi16(h01, h23));
+        }
+    }
+}
+
+/* One output row from the three pre-interleaved input rows r0, r1, r2
+ * (kernel rows kh = 0, 1, 2) and weights packed as 12 taps, group g = kernel
+ * row g (taps 3 of each group zero). */
+void er_qdw_c4_conv3__avx512vnni(size_t channels, size_t out_w, const unsigned char *r0,
+                                 const unsigned char *r1, const unsigned char *r2,
+                                 const void *w, uint8_t *y, size_t y_stride,
+                                 const er_qgemm_params *p) {
+    size_t blocks = (channels + ER_QDW_CT - 1) / ER_QDW_CT;
+    size_t block = er_qdw_block_bytes(ER_QDW_C4, 12), off_q = er_qdw_off_q(ER_QDW_C4, 12);
+    const __m512i lo = _mm512_set1_epi32(p->lo), hi = _mm512_set1_epi32(p->hi),
+                  zp = _mm512_set1_epi32(p->zp);
+    for (size_t b = 0; b < blocks; b++) {
+        const unsigned char *base = (const unsigned char *)w + b * block;
+        const unsigned char *wb = base + er_qdw_off_w(), *q = base + off_q;
+        size_t c0 = b * ER_QDW_CT, cnt = channels - c0 < ER_QDW_CT ? channels - c0 : ER_QDW_CT;
+        __mmask64 m = cnt == 64 ? ~(__mmask64)0 : (((__mmask64)1 << cnt) - 1);
+        if (cnt <= 32) {
+            __m256i w0[3][4];
+            for (int g = 0; g < 3; g++)
+                for (int k = 0; k < 4; k++)
+                    w0[g][k] = _mm256_load_si256((const __m256i *)(wb + g * 256 + 64 * k));
+            for (size_t x = 0; x < out_w; x++) {
+                size_t at = (x * blocks + b) * 256;
+                __m256i a[4];
+                for (int k = 0; k < 4; k++) a[k] = _mm256_load_si256((const __m256i *)(base + 64 * k));
+                const unsigned char *rg[3] = {r0 + at, r1 + at, r2 + at};
+                for (int g = 0; g < 3; g++)
+                    for (int k = 0; k < 4; k++)
+                        a[k] = _mm256_dpbusd_epi32(
+                            a[k], _mm256_load_si256((const __m256i *)(rg[g] + 32 * k)), w0[g][k]);
+                store32(a[0], a[1], a[2], a[3], q, y + x * y_stride + c0, (__mmask32)m, p, lo, hi,
+                        zp);
+            }
+            continue;
+        }
+        __m512i w0[3][4];
+        for (int g = 0; g < 3; g++)
+            for (int k = 0; k < 4; k++) w0[g][k] = _mm512_load_si512(wb + g * 256 + 64 * k);
+        for (size_t x = 0; x < out_w; x++) {
+            size_t at = (x * blocks + b) * 256;
+            __m512i a[4];
+            for (int k = 0; k < 4; k++) a[k] = _mm512_load_si512(base + 64 * k);
+            const unsigned char *rg[3] = {r0 + at, r1 + at, r2 + at};
+            for (int g = 0; g < 3; g++)
+                for (int k = 0; k < 4; k++)
+                    a[k] = _mm512_dpbusd_epi32(a[k], _mm512_load_si512(rg[g] + 64 * k), w0[g][k]);
+            store64(a[0], a[1], a[2], a[3], q, y + x * y_stride + c0, m, p, lo, hi, zp);
+        }
+    }
 }
 #endif

@@ -9,6 +9,7 @@
  * calls the microkernel once for the column block. Depthwise runs split the
  * output rows. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -20,9 +21,10 @@
 #include "cpu/qconv/qgemm_amx.h"
 #include "cpu/qconv/qvbinary.h"
 
-typedef enum { QA_GEMM, QA_IGEMM, QA_IM2COL, QA_ROWS, QA_DW, QA_DIRECT } qalgo;
+typedef enum { QA_GEMM, QA_IGEMM, QA_IM2COL, QA_ROWS, QA_DW, QA_DIRECT, QA_DW3 } qalgo;
 
-static const char *const k_algo_names[] = {"gemm", "igemm", "im2col", "rows", "dwconv", "direct"};
+static const char *const k_algo_names[] = {"gemm",   "igemm",  "im2col", "rows",
+                                           "dwconv", "direct", "dwconv3x3"};
 
 /* Below this many input channels per group, im2col packs the window into one
  * row (the per-tap rounding of K to 4 would waste too much). */
@@ -107,11 +109,20 @@ static void dense_rows(const er_qconv_desc *d, const uint8_t *w, const int32_t *
     }
 }
 
+/* Depthwise 3x3 as 12 taps (dwconv3x3): kernel row kh is taps 4kh .. 4kh+2,
+ * tap 4kh+3 is zero. */
+static int32_t wget_dw3(const void *arg, int64_t t, int64_t k, int64_t c);
+
 /* Depthwise: w'[t][.][c] = w[c][0][kh][kw] - w_zp[c]. */
 static int32_t wget_dw(const void *arg, int64_t t, int64_t k, int64_t c) {
     const wsrc *s = arg;
     (void)k;
     return wraw(s->d, s->w, c * s->d->KH * s->d->KW + t) - s->w_zp[c];
+}
+
+static int32_t wget_dw3(const void *arg, int64_t t, int64_t k, int64_t c) {
+    if (t % 4 == 3) return 0;
+    return wget_dw(arg, t / 4 * 3 + t % 4, k, c);
 }
 
 static bool weights_fit_int8(const er_qconv_desc *d, const uint8_t *w, const int32_t *w_zp,
@@ -129,6 +140,21 @@ static bool weights_fit_int8(const er_qconv_desc *d, const uint8_t *w, const int
 static er_status plan_fail_nomem(er_qconv_plan *p) {
     er_qconv_plan_free(p);
     return er_fail(ER_ERR_NOMEM, "out of memory planning an int8 convolution");
+}
+
+/* 3x3, stride 1, no dilation, padding 1 on every side (the output has the
+ * input's size): the row-interleaved VNNI depthwise kernel. */
+static bool dw3_eligible(const er_qconv_desc *d, er_isa isa, unsigned features) {
+#if ER_QARCH_X86_64
+    return d->KH == 3 && d->KW == 3 && d->stride_h == 1 && d->stride_w == 1 && d->dil_h == 1 &&
+           d->dil_w == 1 && d->pad_top == 1 && d->pad_left == 1 && d->pad_bottom == 1 &&
+           d->pad_right == 1 && d->OH == d->H && d->OW == d->W &&
+           er_qdw_pick(isa, features)->layout == ER_QDW_C4 &&
+           getenv("EDGERUN_NO_DWCONV3X3") == NULL;
+#else
+    (void)d, (void)isa, (void)features;
+    return false;
+#endif
 }
 
 er_status er_qconv_plan_create(const er_qconv_desc *d, const void *w, const int32_t *w_zp,
@@ -177,7 +203,7 @@ er_status er_qconv_plan_create_packed(const er_qconv_desc *d, const void *w, con
     bool fits = weights_fit_int8(d, w, w_zp, p->Cg * taps);
     bool dw = d->group == d->C && d->M == d->C && d->group > 1;
     if (!fits) p->algo = QA_DIRECT;
-    else if (dw) p->algo = QA_DW;
+    else if (dw) p->algo = dw3_eligible(d, isa, features) ? QA_DW3 : QA_DW;
     else if (d->group == 1 && taps > 1) p->algo = QA_ROWS;
     else if (p->Cg < ER_QCONV_IM2COL_MAX_CG && taps > 1) p->algo = QA_IM2COL;
     else if (taps == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_top == 0 &&
@@ -201,11 +227,13 @@ er_status er_qconv_plan_create_packed(const er_qconv_desc *d, const void *w, con
         if (bias) memcpy(p->bias, bias, sizeof(int32_t) * (size_t)d->M);
         memcpy(p->mul, mul, sizeof(er_qmul) * (size_t)d->M);
         snprintf(p->name, sizeof p->name, "direct");
-    } else if (p->algo == QA_DW) {
+    } else if (p->algo == QA_DW || p->algo == QA_DW3) {
         p->dk = er_qdw_pick(isa, features);
+        bool dw3 = p->algo == QA_DW3;
+        int64_t pks = dw3 ? 12 : taps;
         size_t blocks = (size_t)((d->C + ER_QDW_CT - 1) / ER_QDW_CT);
         size_t bytes;
-        if (!er_mul_size(&bytes, blocks, er_qdw_block_bytes(p->dk->layout, (size_t)taps))) {
+        if (!er_mul_size(&bytes, blocks, er_qdw_block_bytes(p->dk->layout, (size_t)pks))) {
             er_free(cols);
             er_qconv_plan_free(p);
             return er_fail(ER_ERR_SHAPE, "depthwise weights too large");
@@ -218,12 +246,17 @@ er_status er_qconv_plan_create_packed(const er_qconv_desc *d, const void *w, con
         }
         memset(p->zero, (uint8_t)d->x_zp, align64((size_t)d->C + 64));
         wsrc s = {d, w, w_zp};
-        er_qdw_pack(p->dk->layout, d->C, taps, wget_dw, &s, bias, p->zu, cols, p->packed);
-        /* per thread: one output row's input pointers */
-        if (!er_mul_size(&p->thread_bytes, (size_t)(d->OW * taps), sizeof(uint8_t *)))
+        er_qdw_pack(p->dk->layout, d->C, pks, dw3 ? wget_dw3 : wget_dw, &s, bias, p->zu, cols,
+                    p->packed);
+        if (dw3) { /* per thread: three laid-out input rows and a padding row */
+            if (!er_mul_size(&p->thread_bytes, (size_t)d->W * blocks, 256 * 4))
+                st = er_fail(ER_ERR_SHAPE, "depthwise rows too large");
+        } else if (!er_mul_size(&p->thread_bytes, (size_t)(d->OW * taps), sizeof(uint8_t *))) {
+            /* per thread: one output row's input pointers */
             st = er_fail(ER_ERR_SHAPE, "depthwise window too large");
+        }
         p->thread_bytes = align64(p->thread_bytes);
-        snprintf(p->name, sizeof p->name, "dwconv %s", p->dk->name);
+        snprintf(p->name, sizeof p->name, "%s %s", dw3 ? "dwconv3x3" : "dwconv", p->dk->name);
     } else {
         p->gk = er_qgemm_pick(isa, features, p->Mg);
         p->amx = (features & ER_QF_AMX) && er_qamx_pays((int64_t)taps * p->Cg, p->Mg)
@@ -509,6 +542,52 @@ static void dw_pointers(const er_qconv_plan *p, const uint8_t *x, int64_t n, int
     }
 }
 
+/* dwconv3x3: output rows [begin, end); each input row is laid out once into
+ * one of three slots (input row i in slot i % 3) and read by the up to three
+ * output rows that need it; rows above and below the image read the padding
+ * row. */
+static void dw3_task(void *arg, int64_t begin, int64_t end, int tid) {
+#if ER_QARCH_X86_64
+    const qrun *r = arg;
+    const er_qconv_plan *p = r->p;
+    const er_qconv_desc *d = &p->d;
+    size_t rb = (size_t)d->W * (size_t)((d->C + ER_QDW_CT - 1) / ER_QDW_CT) * 256;
+    unsigned char *buf = r->scratch + (size_t)tid * p->thread_bytes;
+    unsigned char *slot[3] = {buf, buf + rb, buf + 2 * rb}, *pad = buf + 3 * rb;
+    int64_t have[3] = {-1, -1, -1};
+    uint32_t xr = d->x_dtype == ER_I8 ? 0x80u : 0u;
+    const uint8_t *x = r->x;
+    er_qdw_c4_rows3__avx512vnni((size_t)d->C, (size_t)d->W, NULL, p->zero, xr, pad);
+    for (int64_t row = begin; row < end; row++) { /* row = n * OH + oh */
+        int64_t n = row / d->OH, oh = row % d->OH;
+        const unsigned char *rr[3];
+        for (int g = 0; g < 3; g++) {
+            int64_t ih = oh - 1 + g;
+            if (ih < 0 || ih >= d->H) {
+                rr[g] = pad;
+                continue;
+            }
+            int64_t id = n * d->H + ih;
+            int s = (int)(id % 3);
+            if (have[s] != id) {
+                er_qdw_c4_rows3__avx512vnni((size_t)d->C, (size_t)d->W,
+                                            x + (size_t)id * (size_t)(d->W * d->C), p->zero, xr,
+                                            slot[s]);
+                have[s] = id;
+            }
+            rr[g] = slot[s];
+        }
+        uint8_t *y = r->y + row * d->OW * d->M;
+        er_qdw_c4_conv3__avx512vnni((size_t)d->C, (size_t)d->OW, rr[0], rr[1], rr[2], p->packed,
+                                    y, (size_t)d->M, &p->qp);
+        if (r->res)
+            p->add((size_t)(d->OW * d->M), y, r->res + (y - r->y), y, &p->add_p);
+    }
+#else
+    (void)arg, (void)begin, (void)end, (void)tid;
+#endif
+}
+
 static void dw_task(void *arg, int64_t begin, int64_t end, int tid) {
     const qrun *r = arg;
     const er_qconv_plan *p = r->p;
@@ -548,6 +627,10 @@ void er_qconv_run_residual(const er_qconv_plan *p, const void *x, const void *re
     qrun r = {p, x, x, y, residual, (unsigned char *)scratch + p->x_bytes, 0};
     if (p->algo == QA_DW) {
         er_parallel_for(pool, d->N * d->OH, 1, dw_task, &r);
+        return;
+    }
+    if (p->algo == QA_DW3) {
+        er_parallel_for(pool, d->N * d->OH, 1, dw3_task, &r);
         return;
     }
     if (p->copy_x) {

@@ -81,6 +81,24 @@ static inline int er_qdw_c4_channel(int c) { return 16 * ((c % 16) / 4) + 4 * (c
  * weights and biases keep er_qdw_c4_channel's order). */
 static inline int er_qdw_c4_half_channel(int c) { return 8 * ((c % 16) / 4) + 4 * (c / 16) + c % 4; }
 
+#if ER_QARCH_X86_64
+/* 3x3 stride-1 depthwise on ER_QDW_C4 weights packed as 12 taps (kernel row g
+ * = taps 4g .. 4g+2, tap 4g+3 zero): er_qdw_c4_rows3 lays out one input row
+ * for it - per pixel x and 64-channel block, at out + (x * blocks + b) * 256,
+ * the four vectors that interleave the taps (x - 1, x, x + 1, 0) the way the
+ * VNNI kernel's unpacks do (256-bit halves for a last block of <= 32
+ * channels); pixels -1 and w and a NULL row read zrow (raw input zero point);
+ * xr flips int8 input. er_qdw_c4_conv3 makes one output row of w pixels from
+ * the laid-out rows of kernel rows 0, 1, 2 - the same bytes dwconv_64c gives.
+ * out and the rows: 64-byte aligned, w * ceil(channels / 64) * 256 bytes. */
+void er_qdw_c4_rows3__avx512vnni(size_t channels, size_t w, const uint8_t *row,
+                                 const uint8_t *zrow, uint32_t xr, unsigned char *out);
+void er_qdw_c4_conv3__avx512vnni(size_t channels, size_t out_w, const unsigned char *r0,
+                                 const unsigned char *r1, const unsigned char *r2,
+                                 const void *w, uint8_t *y, size_t y_stride,
+                                 const er_qgemm_params *p);
+#endif
+
 /* Packs channels [0, channels) with ks taps: w'[t][c] from wget (tap t, row
  * 0, column c; must fit int8), biases (NULL = 0) adjusted by -zu * sum w',
  * epilogue constants cols[c]. out: ceil(channels / CT) blocks. */
