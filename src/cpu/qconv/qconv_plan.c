@@ -456,9 +456,21 @@ static void gemm_task(void *arg, int64_t begin, int64_t end, int tid) {
         size_t m = (size_t)(p->rows - r0 < p->rb_rows ? p->rows - r0 : p->rb_rows);
         size_t nc = (size_t)(p->Mg - n0 < p->ncb ? p->Mg - n0 : p->ncb);
         const uint8_t *xg = r->x + g * p->Cg;
+        const int64_t ks = p->ks, row_step = d->dil_h * p->Wp * d->C; /* rows: tap t to t + 1 */
+        /* the block's first pixel; the next ones by increment (three 64-bit
+         * divisions per row were a third of a 3-channel stem's time) */
+        int64_t n = r0 / ohw, oh = r0 % ohw / d->OW, ow = r0 % d->OW;
         for (size_t i = 0; i < m; i++) {
-            int64_t row = r0 + (int64_t)i, n = row / ohw, oh = row % ohw / d->OW,
-                    ow = row % d->OW;
+            int64_t row = r0 + (int64_t)i;
+            if (i) {
+                if (++ow == d->OW) {
+                    ow = 0;
+                    if (++oh == d->OH) {
+                        oh = 0;
+                        n++;
+                    }
+                }
+            }
             if (p->algo == QA_GEMM) {
                 a[i] = xg + row * d->C;
                 continue;
@@ -466,9 +478,14 @@ static void gemm_task(void *arg, int64_t begin, int64_t end, int tid) {
             if (p->algo == QA_ROWS) { /* the padded copy: every tap in bounds */
                 const uint8_t *px =
                     r->x + ((n * p->Hp + oh * d->stride_h) * p->Wp + ow * d->stride_w) * d->C;
-                for (int64_t t = 0; t < p->ks; t++) {
-                    int64_t kh = p->merge_kw ? t : t / d->KW, kw = p->merge_kw ? 0 : t % d->KW;
-                    a[t * mr + (int64_t)i] = px + (kh * d->dil_h * p->Wp + kw * d->dil_w) * d->C;
+                if (p->merge_kw) { /* tap t = kernel row t */
+                    const uint8_t **at = a + i;
+                    for (int64_t t = 0; t < ks; t++, at += mr, px += row_step) *at = px;
+                } else {
+                    for (int64_t kh = 0, t = 0; kh < d->KH; kh++)
+                        for (int64_t kw = 0; kw < d->KW; kw++, t++)
+                            a[t * mr + (int64_t)i] =
+                                px + (kh * d->dil_h * p->Wp + kw * d->dil_w) * d->C;
                 }
                 continue;
             }
