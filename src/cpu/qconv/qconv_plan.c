@@ -638,6 +638,8 @@ void er_qconv_run_residual(const er_qconv_plan *p, const void *x, const void *re
     const er_qconv_desc *d = &p->d;
     if (p->rows == 0 || d->M == 0) return;
     if (!p->add) residual = NULL;
+    /* scratch was sized for p->threads: a bigger pool would overrun it */
+    if (er_threadpool_size(pool) > p->threads) pool = NULL;
     if (p->algo == QA_DIRECT) {
         er_qconv_ref(d, x, p->w_copy, p->w_zp, p->bias, p->mul, y);
         if (residual)
