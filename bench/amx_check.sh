@@ -50,13 +50,18 @@ for m in resnet18 mobilenet_v2; do
 done > "$out/qconv.txt" 2>&1
 grep -E '^--|^sum' "$out/qconv.txt"
 echo "== whole QDQ models (median ms)"
+# median_ms of `edgerun bench` under the environment given first (VAR=value)
+median() {
+  env "$1" ./build-amx/edgerun bench "$2" --threads "$3" --runs 150 --json |
+    sed 's/.*"median_ms": *\([0-9.]*\).*/\1/'
+}
 for f in "$models"/*_qdq_*.onnx; do
   [ -f "$f" ] || continue
   for t in 1 4; do
     for rep in 1 2; do
-    a=$(./build-amx/edgerun bench "$f" --threads $t --runs 150 --json | sed 's/.*"median_ms": *\([0-9.]*\).*/\1/')
-    v=$(EDGERUN_QFEATURES=1 ./build-amx/edgerun bench "$f" --threads $t --runs 150 --json | sed 's/.*"median_ms": *\([0-9.]*\).*/\1/')
-    w=$(EDGERUN_AMX=always ./build-amx/edgerun bench "$f" --threads $t --runs 150 --json | sed 's/.*"median_ms": *\([0-9.]*\).*/\1/')
+    a=$(median X=1 "$f" $t)
+    v=$(median EDGERUN_QFEATURES=1 "$f" $t)
+    w=$(median EDGERUN_AMX=always "$f" $t)
     o=$(python3 - "$f" $t <<'PY' 2>/dev/null
 import sys, time, numpy as np, onnxruntime as ort
 so = ort.SessionOptions(); so.intra_op_num_threads = int(sys.argv[2]); so.inter_op_num_threads = 1

@@ -99,13 +99,11 @@ static er_status prepare_conv_nhwc(er_op_ctx *c) {
     er_conv_plan *p;
     /* pre-packed candidates for the weight value (a .erm from `convert
      * --prepack`): the plan uses one in place when its layout matches */
-    int first = 0, n = 0;
-    while (first < c->n_packed && c->packed[first].value != c->node->in[1]) first++;
-    while (first + n < c->n_packed && c->packed[first + n].value == c->node->in[1]) n++;
+    int n;
+    const er_packed_blob *cands = er_op_packed_for(c, 1, &n);
     ER_TRY(er_conv_plan_create_packed(&d, c->in[1]->data,
                                       c->n_in > 2 && c->in[2] ? c->in[2]->data : NULL,
-                                      (er_isa)c->isa, er_threadpool_size(c->pool),
-                                      n ? c->packed + first : NULL, n, &p));
+                                      (er_isa)c->isa, er_threadpool_size(c->pool), cands, n, &p));
     c->state = p;
     c->scratch_bytes = er_conv_scratch_bytes(p);
     c->consumed = 1u << 1 | 1u << 2; /* weights and bias are packed */

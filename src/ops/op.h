@@ -100,6 +100,19 @@ static inline er_status er_op_need_value(const er_op_ctx *c, int i) {
 
 /* Checks the input count is within [lo, hi] and required inputs are present
  * (the first `lo` inputs). */
+/* The pre-packed blobs of input i's value: the first run of them in
+ * c->packed (the writer stores a value's blobs side by side; a file that
+ * scatters them only offers fewer candidates) and its length in *n; NULL and
+ * 0 when there are none. */
+static inline const er_packed_blob *er_op_packed_for(const er_op_ctx *c, int i, int *n) {
+    *n = 0;
+    if (c->n_packed <= 0) return NULL; /* (hand-built contexts carry no node inputs) */
+    int v = c->node->in[i], first = 0;
+    while (first < c->n_packed && c->packed[first].value != v) first++;
+    while (first + *n < c->n_packed && c->packed[first + *n].value == v) (*n)++;
+    return *n ? c->packed + first : NULL;
+}
+
 er_status er_op_check_inputs(const er_op_ctx *c, int lo, int hi);
 
 /* Fails unless input i has one of the dtypes in the ER_UNDEF-terminated

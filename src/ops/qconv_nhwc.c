@@ -153,14 +153,12 @@ static er_status prepare_qconv_nhwc(er_op_ctx *c) {
         er_qconv_plan *p = NULL;
         /* pre-packed candidates for the weight value (a .erm from `convert
          * --prepack`): the plan uses one in place when it matches exactly */
-        int first = 0, n = 0;
-        while (first < c->n_packed && c->packed[first].value != c->node->in[3]) first++;
-        while (first + n < c->n_packed && c->packed[first + n].value == c->node->in[3]) n++;
+        int n;
+        const er_packed_blob *cands = er_op_packed_for(c, 3, &n);
         st = er_qconv_plan_create_packed(&d, c->in[3]->data, w_zp,
                                          c->n_in > 8 && c->in[8] ? c->in[8]->data : NULL, mul,
                                          (er_isa)c->isa, er_qfeatures_for((er_isa)c->isa),
-                                         er_threadpool_size(c->pool), n ? c->packed + first : NULL,
-                                         n, &p);
+                                         er_threadpool_size(c->pool), cands, n, &p);
         if (st == ER_OK && has_residual(c)) {
             float r_s, z_s;
             int32_t r_zp, z_zp, lo, hi;

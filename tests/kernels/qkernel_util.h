@@ -32,6 +32,15 @@ static inline int64_t qt_int(qt_rng *r, int64_t lo, int64_t hi) {
     return lo + (int64_t)(qt_next(r) % (uint64_t)(hi - lo + 1));
 }
 static inline double qt_unit(qt_rng *r) { return (double)(qt_next(r) >> 11) / 9007199254740992.0; }
+
+/* Weights [K][n] (row k, column j) as the dense rows er_qgemm_pack_dense
+ * takes: column j's K values at j * K. malloc'd. */
+static inline int8_t *qt_dense_rows(const int8_t *w, int64_t K, int64_t n) {
+    int8_t *d = malloc((size_t)(K * n) + 1);
+    for (int64_t j = 0; j < n; j++)
+        for (int64_t k = 0; k < K; k++) d[j * K + k] = w[k * n + j];
+    return d;
+}
 static inline int64_t qt_pick(qt_rng *r, const int64_t *v, int n) {
     return v[qt_next(r) % (uint64_t)n];
 }

@@ -1,7 +1,7 @@
 /* test_qamx.c - the AMX-INT8 int8 GEMM path, on every machine: the tile part
  * (cpu/qconv/qgemm_amx_impl.h) compiled here against a C emulation of the
  * tile instructions (tileloadd, tdpbusd, tilestored, tilezero: the ISA
- * reference's semantics), with the weights packed by er_qgemm_pack and a
+ * reference's semantics), with the weights packed by er_qgemm_pack_dense and a
  * portable epilogue, must give the bytes of plain integer arithmetic; then
  * the convolution plans' AMX path (A panel packing, K padded to 64, 32-row
  * blocks) runs with the emulated kernel installed (er_qamx_set_kernel) and
@@ -102,17 +102,6 @@ static void emu_gemm(size_t mr, size_t nc, size_t kp, const uint8_t *a, const vo
 
 /* ---- kernel-level ---------------------------------------------------------------- */
 
-typedef struct {
-    const int8_t *w; /* [kc][n] */
-    int64_t kc, n;
-} wm;
-
-static int32_t wget(const void *arg, int64_t t, int64_t k, int64_t n) {
-    const wm *m = arg;
-    (void)t;
-    return k < m->kc ? m->w[k * m->n + n] : 0;
-}
-
 static void amx_case(er_qamx_fn fn, const char *name, qt_rng *r, uint64_t seed, int idx, int *bad) {
     size_t mr = (size_t)qt_int(r, 1, 32);
     int64_t nc = qt_int(r, 1, 80), kc = qt_int(r, 1, 200);
@@ -136,10 +125,13 @@ static void amx_case(er_qamx_fn fn, const char *name, qt_rng *r, uint64_t seed, 
     }
     int32_t zp = (int32_t)qt_int(r, -128, 127);
     er_qgemm_params p = {zp, -128 - zp, 127 - zp, has_left};
-    wm m = {w, kc, nc};
     size_t panels = (size_t)((nc + 31) / 32);
     void *packed = aligned_alloc(64, panels * er_qgemm_panel_bytes(32, 1, kp));
-    er_qgemm_pack(nc, 1, (int64_t)kp, 32, wget, &m, bias, zu, cols, packed);
+    /* rows of kc weights, zero up to the tile depth kp */
+    int8_t *rows = qt_dense_rows(w, kc, nc);
+    er_qgemm_pack_dense(nc, 1, (int64_t)kp, 32, rows, (size_t)kc, (size_t)kc, bias, zu, cols,
+                        packed);
+    free(rows);
     int32_t *cbuf = aligned_alloc(64, 32 * 32 * 4);
     size_t cs = (size_t)nc + 3;
     uint8_t *c = calloc(cs * 32, 1);

@@ -37,16 +37,6 @@ TEST(qrequant_one_step_matches_mbqm) {
     }
 }
 
-typedef struct {
-    const int8_t *w; /* [ks][kc][n] */
-    int64_t kc, n;
-} wmat;
-
-static int32_t wget(const void *arg, int64_t t, int64_t k, int64_t n) {
-    const wmat *m = arg;
-    return m->w[(t * m->kc + k) * m->n + n];
-}
-
 static const int64_t k_odd[] = {1, 3, 7, 17, 33};
 
 /* One random case for variant u; returns 0 on success (after CHECK_MSG). */
@@ -96,11 +86,13 @@ static void gemm_case(const er_qgemm_ukernel *u, qt_rng *r, uint64_t seed, int i
         ymax = (int32_t)qt_int(r, ymin, dhi);
     }
     er_qgemm_params p = {zp, ymin - zp, ymax - zp, has_left};
-    wmat wm = {w, kc, nc};
     size_t panel = er_qgemm_panel_bytes(u->nr, (size_t)ks, kc4);
     size_t panels = (size_t)((nc + u->nr - 1) / u->nr);
     void *packed = aligned_alloc(64, panel * panels);
-    er_qgemm_pack(nc, ks, kc, u->nr, wget, &wm, bias, zu, cols, packed);
+    int8_t *dense = qt_dense_rows(w, ks * kc, nc); /* w is [ks][kc][nc] */
+    er_qgemm_pack_dense(nc, ks, kc, u->nr, dense, (size_t)(ks * kc), (size_t)(ks * kc), bias, zu,
+                        cols, packed);
+    free(dense);
     size_t cs = (size_t)nc + (size_t)qt_int(r, 0, 9);
     size_t cbytes = cs * (mr + 1) + 64;
     uint8_t *cbuf = malloc(cbytes);

@@ -53,6 +53,23 @@ static er_model *model(void) {
     return mb_load(&b, 13);
 }
 
+/* Runs s on an input of shape xd filled with ((i * 37) % 101) / div - off and
+ * copies the n output floats to out; frees s. */
+static int feed(er_session *s, const int64_t xd[4], float div, float off, float *out, size_t n) {
+    er_tensor *x = NULL, *y = NULL;
+    int ok = er_tensor_create(ER_F32, 4, xd, &x) == ER_OK;
+    if (ok) {
+        float *xv = er_tensor_data(x);
+        for (size_t i = 0; i < er_tensor_count(x); i++) xv[i] = (float)((i * 37) % 101) / div - off;
+        ok = er_session_run(s, (const er_tensor *const *)&x, &y) == ER_OK &&
+             er_tensor_count(y) == n;
+        if (ok) memcpy(out, er_tensor_data(y), n * sizeof(float));
+    }
+    er_tensor_free(x);
+    er_session_free(s);
+    return ok;
+}
+
 static int run(const er_model *m, er_isa isa, float *out, size_t n, int *borrowed) {
     er_options o;
     er_options_init(&o);
@@ -67,19 +84,8 @@ static int run(const er_model *m, er_isa isa, float *out, size_t n, int *borrowe
         if (strcmp(s->g->nodes[s->steps[i].node].op_type, "ConvNhwc") == 0 &&
             ((const er_conv_plan *)s->steps[i].ctx.state)->w_borrowed)
             (*borrowed)++;
-    int64_t xd[4] = {1, 3, 40, 40};
-    er_tensor *x = NULL, *y = NULL;
-    int ok = er_tensor_create(ER_F32, 4, xd, &x) == ER_OK;
-    if (ok) {
-        float *xv = er_tensor_data(x);
-        for (int i = 0; i < 4800; i++) xv[i] = (float)((i * 37) % 101) / 50.0f - 1.0f;
-        ok = er_session_run(s, (const er_tensor *const *)&x, &y) == ER_OK &&
-             er_tensor_count(y) == n;
-        if (ok) memcpy(out, er_tensor_data(y), n * sizeof(float));
-    }
-    er_tensor_free(x);
-    er_session_free(s);
-    return ok;
+    static const int64_t xd[4] = {1, 3, 40, 40};
+    return feed(s, xd, 50.0f, 1.0f, out, n);
 }
 
 TEST(erm_prepacked_weights_used_in_place_same_outputs) {
@@ -206,19 +212,8 @@ static int qrun(const er_model *m, float *out, size_t n, int *borrowed, int *qco
         if (er_qconv_plan_packed(p, &data, &bytes) != ER_OK) continue;
         for (int k = 0; k < m->graph->n_packed; k++) *borrowed += m->graph->packed[k].data == data;
     }
-    int64_t xd[4] = {1, 16, 12, 12};
-    er_tensor *x = NULL, *y = NULL;
-    int ok = er_tensor_create(ER_F32, 4, xd, &x) == ER_OK;
-    if (ok) {
-        float *xv = er_tensor_data(x);
-        for (int i = 0; i < 16 * 144; i++) xv[i] = (float)((i * 37) % 101) / 20.0f - 2.5f;
-        ok = er_session_run(s, (const er_tensor *const *)&x, &y) == ER_OK &&
-             er_tensor_count(y) == n;
-        if (ok) memcpy(out, er_tensor_data(y), n * sizeof(float));
-    }
-    er_tensor_free(x);
-    er_session_free(s);
-    return ok;
+    static const int64_t xd[4] = {1, 16, 12, 12};
+    return feed(s, xd, 20.0f, 2.5f, out, n);
 }
 
 /* The int8 GEMM-family convolutions' packed panels are stored and used in

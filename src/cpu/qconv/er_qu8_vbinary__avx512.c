@@ -5,17 +5,11 @@
 #include "cpu/qconv/qgemm_avx512.h"
 #include "cpu/qconv/qvbinary.h"
 
-/* MBQM of 16 lanes with one set of constants: even and odd lanes as the
- * low halves of 64-bit lanes (no widening conversions), as in the GEMM
- * epilogue (qgemm_avx512.h). */
+/* MBQM of 16 lanes with one set of constants (the GEMM epilogue's, with
+ * uniform constants). */
 ER_QALWAYS_INLINE __m512i mbqm16(__m512i x, const er_qcol *q) {
-    if (q->left) x = er_q512_sat_left(x, _mm512_set1_epi32(q->left));
-    const __m512i mult = _mm512_set1_epi64(q->mult), cpos = _mm512_set1_epi64(q->cpos),
-                  dneg = _mm512_set1_epi64(q->dneg), rsh = _mm512_set1_epi64(q->rshift);
-    __m512i ye = er_q512_mbqm8c(x, mult, cpos, dneg, rsh);
-    __m512i yo = er_q512_mbqm8c(_mm512_srli_epi64(x, 32), mult, cpos, dneg, rsh);
-    const __m512i idx = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
-    return _mm512_permutex2var_epi32(ye, idx, yo);
+    const er_q512_cols k = er_q512_uniform_cols(q->mult, q->cpos, q->dneg, q->rshift, q->left);
+    return er_q512_mbqm16c(x, &k, q->left != 0);
 }
 
 ER_QALWAYS_INLINE void vbin(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *y,

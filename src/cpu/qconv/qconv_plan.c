@@ -40,6 +40,7 @@ struct er_qconv_plan {
     const er_qdw_ukernel *dk;
     void *packed;
     bool packed_borrowed; /* packed is a .erm's pre-packed blob: not ours to free */
+    unsigned char *dw3_pad; /* dwconv3x3: the laid-out padding row (constant) */
     char layout[160];    /* GEMM family: names the packed layout (--prepack) */
     size_t group_bytes;  /* packed bytes per group (GEMM family) */
     size_t panel_bytes;  /* one NR panel */
@@ -251,9 +252,20 @@ er_status er_qconv_plan_create_packed(const er_qconv_desc *d, const void *w, con
         wsrc s = {d, w, w_zp};
         er_qdw_pack(p->dk->layout, d->C, pks, dw3 ? wget_dw3 : wget_dw, &s, bias, p->zu, cols,
                     p->packed);
-        if (dw3) { /* per thread: three laid-out input rows and a padding row */
-            if (!er_mul_size(&p->thread_bytes, (size_t)d->W * blocks, 256 * 4))
+        if (dw3) { /* per thread: three laid-out input rows; the padding row once */
+            size_t row_bytes;
+            if (!er_mul_size(&row_bytes, (size_t)d->W * blocks, 256) ||
+                !er_mul_size(&p->thread_bytes, row_bytes, 3)) {
                 st = er_fail(ER_ERR_SHAPE, "depthwise rows too large");
+            } else if (!(p->dw3_pad = er_aligned_alloc(row_bytes))) {
+                er_free(cols);
+                return plan_fail_nomem(p);
+            } else {
+#if ER_QARCH_X86_64
+                er_qdw_c4_rows3__avx512vnni((size_t)d->C, (size_t)d->W, NULL, p->zero,
+                                            d->x_dtype == ER_I8 ? 0x80u : 0u, p->dw3_pad);
+#endif
+            }
         } else if (!er_mul_size(&p->thread_bytes, (size_t)(d->OW * taps), sizeof(uint8_t *))) {
             /* per thread: one output row's input pointers */
             st = er_fail(ER_ERR_SHAPE, "depthwise window too large");
@@ -373,6 +385,7 @@ er_status er_qconv_plan_create_packed(const er_qconv_desc *d, const void *w, con
 void er_qconv_plan_free(er_qconv_plan *p) {
     if (!p) return;
     if (!p->packed_borrowed) er_aligned_free(p->packed);
+    er_aligned_free(p->dw3_pad);
     er_aligned_free(p->zero);
     er_free(p->w_copy);
     er_free(p->w_zp);
@@ -565,7 +578,7 @@ static void dw_pointers(const er_qconv_plan *p, const uint8_t *x, int64_t n, int
 /* dwconv3x3: output rows [begin, end); each input row is laid out once into
  * one of three slots (input row i in slot i % 3) and read by the up to three
  * output rows that need it; rows above and below the image read the padding
- * row. */
+ * row the plan laid out once. */
 static void dw3_task(void *arg, int64_t begin, int64_t end, int tid) {
 #if ER_QARCH_X86_64
     const qrun *r = arg;
@@ -573,11 +586,11 @@ static void dw3_task(void *arg, int64_t begin, int64_t end, int tid) {
     const er_qconv_desc *d = &p->d;
     size_t rb = (size_t)d->W * (size_t)((d->C + ER_QDW_CT - 1) / ER_QDW_CT) * 256;
     unsigned char *buf = r->scratch + (size_t)tid * p->thread_bytes;
-    unsigned char *slot[3] = {buf, buf + rb, buf + 2 * rb}, *pad = buf + 3 * rb;
+    unsigned char *slot[3] = {buf, buf + rb, buf + 2 * rb};
+    const unsigned char *pad = p->dw3_pad;
     int64_t have[3] = {-1, -1, -1};
     uint32_t xr = d->x_dtype == ER_I8 ? 0x80u : 0u;
     const uint8_t *x = r->x;
-    er_qdw_c4_rows3__avx512vnni((size_t)d->C, (size_t)d->W, NULL, p->zero, xr, pad);
     for (int64_t row = begin; row < end; row++) { /* row = n * OH + oh */
         int64_t n = row / d->OH, oh = row % d->OH;
         const unsigned char *rr[3];

@@ -26,7 +26,7 @@
  *   a   ks groups of MR row pointers: a[t*MR + i] points at kc4 readable bytes
  *       (row i of tap t; kc4 = kc rounded up to 4: the bytes past kc are read
  *       but multiplied by zero weights). Only rows i < mr are read.
- *   w   packed panels (er_qgemm_pack): per NR columns, the panel of
+ *   w   packed panels (er_qgemm_pack_dense): per NR columns, the panel of
  *       er_qgemm_panel_bytes(NR, ks, kc4) bytes laid out as
  *         int32 bias'[NR]                      bias - zu * sum_k w'
  *         int8  w'[ks][kc4/4][NR][4]           4 consecutive k per column
@@ -179,28 +179,23 @@ static inline size_t er_qgemm_off_q(int nr, size_t ks, size_t kc4) {
 /* Bytes of one packed panel; 0 on overflow. Always a multiple of 64. */
 size_t er_qgemm_panel_bytes(int nr, size_t ks, size_t kc4);
 
-/* Weight accessor for packing: w'[t][k][n] (tap t, row k < kc, column n < n)
- * as an int32 that must lie in [-128, 127]. */
+/* Weight accessor for packing (depthwise, qdwconv.h): w'[t][k][n] (tap t,
+ * row k < kc, column n < n) as an int32 that must lie in [-128, 127]. */
 typedef int32_t (*er_qgemm_wget)(const void *arg, int64_t t, int64_t k, int64_t n);
 
 /* Packs n columns for ks taps of kc rows into ceil(n/nr) panels at out
- * (er_qgemm_panel_bytes each, 64-byte aligned): the weights from wget, the
- * biases bias[n] (NULL = 0) adjusted by -zu * sum w', and the epilogue
- * constants cols[n]. */
-void er_qgemm_pack(int64_t n, int64_t ks, int64_t kc, int nr, er_qgemm_wget wget,
-                   const void *warg, const int32_t *bias, int32_t zu, const er_qcol *cols,
-                   void *out);
-
-/* The same from dense rows: w'[t][k][n] = src[n * stride + t * kc + k] when
- * t * kc + k < len, else 0. Convolution plans lay their weights out this way
- * first (one transpose per output channel): a call per weight through wget
- * took ~40 ms of resnet18's int8 session creation. */
+ * (er_qgemm_panel_bytes each, 64-byte aligned): the weights w'[t][k][n] =
+ * src[n * stride + t * kc + k] when t * kc + k < len, else 0 (AMX pads the
+ * depth to 64 that way); the biases bias[n] (NULL = 0) adjusted by -zu *
+ * sum w', and the epilogue constants cols[n]. Convolution plans lay their
+ * weights out in these dense rows first (one transpose per output channel);
+ * the packing then copies 4 bytes at a time. */
 void er_qgemm_pack_dense(int64_t n, int64_t ks, int64_t kc, int nr, const int8_t *src,
                          size_t stride, size_t len, const int32_t *bias, int32_t zu,
                          const er_qcol *cols, void *out);
 
 /* Whether panels packed elsewhere (a .erm's PACKED_WEIGHTS) hold exactly the
- * requantization constants er_qgemm_pack would write for cols: a pre-packed
+ * requantization constants er_qgemm_pack_dense would write for cols: a pre-packed
  * blob is used only then, so every shift and multiplier a kernel reads is one
  * this model's scales produce. */
 int er_qgemm_packed_cols_match(int64_t n, int64_t ks, int64_t kc, int nr, const er_qcol *cols,

@@ -18,37 +18,11 @@ ER_QALWAYS_INLINE __m512i er_q512_sat_left(__m512i acc, __m512i left) {
     return _mm512_mask_mov_epi32(t, ovf, sat);
 }
 
-/* MBQM of the 8 even (odd: pass acc >> 32) int32 lanes of x with the 8
- * int64 constants at mult/cpos/dneg/rsh; the results sit in the low halves
- * of the 64-bit lanes. */
-ER_QALWAYS_INLINE __m512i er_q512_mbqm8(__m512i x, const int64_t *mult, const int64_t *cpos,
-                                        const int64_t *dneg, const int64_t *rsh) {
-    __m512i p = _mm512_mul_epi32(x, _mm512_loadu_si512(mult));
-    __m512i t = _mm512_add_epi64(p, _mm512_loadu_si512(cpos));
-    __mmask8 neg = _mm512_cmplt_epi64_mask(p, _mm512_set1_epi64(-((int64_t)1 << 30)));
-    t = _mm512_mask_sub_epi64(t, neg, t, _mm512_loadu_si512(dneg));
-    return _mm512_srav_epi64(t, _mm512_loadu_si512(rsh));
-}
-
-/* MBQM of 16 int32 lanes (columns j..j+15 of a panel nr wide, j a multiple
- * of 16; q points at the panel's epilogue arrays, qgemm.h), unclamped. */
-ER_QALWAYS_INLINE __m512i er_q512_mbqm16(__m512i acc, const unsigned char *q, size_t nr,
-                                         size_t j, int has_left) {
-    const int64_t *mult = (const int64_t *)q + j, *cpos = mult + nr, *dneg = cpos + nr,
-                  *rsh = dneg + nr;
-    if (has_left)
-        acc = er_q512_sat_left(
-            acc, _mm512_loadu_si512((const int32_t *)((const int64_t *)q + 4 * nr) + j));
-    __m512i ye = er_q512_mbqm8(acc, mult, cpos, dneg, rsh);
-    __m512i yo = er_q512_mbqm8(_mm512_srli_epi64(acc, 32), mult + 8, cpos + 8, dneg + 8, rsh + 8);
-    /* dwords 0, 2, 4, ... of ye and yo, interleaved */
-    const __m512i idx = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
-    return _mm512_permutex2var_epi32(ye, idx, yo);
-}
-
-/* The epilogue constants of 16 columns, loaded once for the rows of a tile:
- * byte stores to the output may alias them (uint8_t), so the compiler would
- * otherwise reload all eight vectors for every row. */
+/* The epilogue constants of 16 columns (columns j..j+15 of a panel nr wide,
+ * j a multiple of 16; q points at the panel's epilogue arrays, qgemm.h),
+ * loaded once for the rows of a tile: byte stores to the output may alias
+ * them (uint8_t), so the compiler would otherwise reload all eight vectors
+ * for every row. */
 typedef struct er_q512_cols {
     __m512i mult[2], cpos[2], dneg[2], rsh[2], left;
 } er_q512_cols;
@@ -69,6 +43,22 @@ ER_QALWAYS_INLINE er_q512_cols er_q512_load_cols(const unsigned char *q, size_t 
     return k;
 }
 
+/* The same constants for every lane (elementwise ops: one scale per tensor). */
+ER_QALWAYS_INLINE er_q512_cols er_q512_uniform_cols(int64_t mult, int64_t cpos, int64_t dneg,
+                                                    int64_t rsh, int32_t left) {
+    er_q512_cols k;
+    for (int h = 0; h < 2; h++) {
+        k.mult[h] = _mm512_set1_epi64(mult);
+        k.cpos[h] = _mm512_set1_epi64(cpos);
+        k.dneg[h] = _mm512_set1_epi64(dneg);
+        k.rsh[h] = _mm512_set1_epi64(rsh);
+    }
+    k.left = _mm512_set1_epi32(left);
+    return k;
+}
+
+/* MBQM of the 8 even (odd: pass x >> 32) int32 lanes of x; the results sit
+ * in the low halves of the 64-bit lanes. */
 ER_QALWAYS_INLINE __m512i er_q512_mbqm8c(__m512i x, __m512i mult, __m512i cpos, __m512i dneg,
                                          __m512i rsh) {
     __m512i p = _mm512_mul_epi32(x, mult);
@@ -78,26 +68,32 @@ ER_QALWAYS_INLINE __m512i er_q512_mbqm8c(__m512i x, __m512i mult, __m512i cpos, 
     return _mm512_srav_epi64(t, rsh);
 }
 
-/* er_q512_requant16 with the constants in registers. */
-ER_QALWAYS_INLINE __m512i er_q512_requant16c(__m512i acc, const er_q512_cols *k, int has_left,
-                                             __m512i lo, __m512i hi, __m512i zp) {
+/* MBQM of 16 int32 lanes, unclamped: even and odd lanes as the low halves of
+ * 64-bit lanes, then interleaved back. */
+ER_QALWAYS_INLINE __m512i er_q512_mbqm16c(__m512i acc, const er_q512_cols *k, int has_left) {
     if (has_left) acc = er_q512_sat_left(acc, k->left);
     __m512i ye = er_q512_mbqm8c(acc, k->mult[0], k->cpos[0], k->dneg[0], k->rsh[0]);
     __m512i yo = er_q512_mbqm8c(_mm512_srli_epi64(acc, 32), k->mult[1], k->cpos[1], k->dneg[1],
                                 k->rsh[1]);
+    /* dwords 0, 2, 4, ... of ye and yo, interleaved */
     const __m512i idx = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
-    __m512i y = _mm512_permutex2var_epi32(ye, idx, yo);
+    return _mm512_permutex2var_epi32(ye, idx, yo);
+}
+
+/* 16 lanes: clamp(MBQM(acc), lo, hi) + zp as int32 lanes. */
+ER_QALWAYS_INLINE __m512i er_q512_requant16c(__m512i acc, const er_q512_cols *k, int has_left,
+                                             __m512i lo, __m512i hi, __m512i zp) {
+    __m512i y = er_q512_mbqm16c(acc, k, has_left);
     y = _mm512_min_epi32(_mm512_max_epi32(y, lo), hi);
     return _mm512_add_epi32(y, zp);
 }
 
-/* 16 columns: clamp(MBQM(acc), lo, hi) + zp as int32 lanes. */
+/* The same, loading columns j..j+15's constants from q. */
 ER_QALWAYS_INLINE __m512i er_q512_requant16(__m512i acc, const unsigned char *q, size_t nr,
                                             size_t j, int has_left, __m512i lo, __m512i hi,
                                             __m512i zp) {
-    __m512i y = er_q512_mbqm16(acc, q, nr, j, has_left);
-    y = _mm512_min_epi32(_mm512_max_epi32(y, lo), hi);
-    return _mm512_add_epi32(y, zp);
+    const er_q512_cols k = er_q512_load_cols(q, nr, j, has_left);
+    return er_q512_requant16c(acc, &k, has_left, lo, hi, zp);
 }
 
 #endif

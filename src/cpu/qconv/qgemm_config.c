@@ -91,13 +91,13 @@ static void put_cols(unsigned char *q, int64_t cnt, int nr, const er_qcol *cols)
     for (int64_t j = cnt; j < nr; j++) rsh[er_qslot((size_t)j, nr)] = 31;
 }
 
-/* er_qgemm_pack and er_qgemm_pack_dense: the weights from either source. */
-static void pack(int64_t n, int64_t ks, int64_t kc, int nr, er_qgemm_wget wget, const void *warg,
-                 const int8_t *src, size_t stride, size_t len, const int32_t *bias, int32_t zu,
-                 const er_qcol *cols, void *out) {
+void er_qgemm_pack_dense(int64_t n, int64_t ks, int64_t kc, int nr, const int8_t *src,
+                         size_t stride, size_t len, const int32_t *bias, int32_t zu,
+                         const er_qcol *cols, void *out) {
     size_t kc4 = (size_t)(kc + 3) & ~(size_t)3;
     size_t panel = er_qgemm_panel_bytes(nr, (size_t)ks, kc4);
     size_t off_w = er_qgemm_off_w(nr), off_q = er_qgemm_off_q(nr, (size_t)ks, kc4);
+    size_t used = (size_t)(ks * kc) < len ? (size_t)(ks * kc) : len; /* the rest is zero */
     for (int64_t j0 = 0, p = 0; j0 < n; j0 += nr, p++) {
         unsigned char *base = (unsigned char *)out + (size_t)p * panel;
         memset(base, 0, panel);
@@ -105,26 +105,18 @@ static void pack(int64_t n, int64_t ks, int64_t kc, int nr, er_qgemm_wget wget, 
         int8_t *w = (int8_t *)(base + off_w);
         int64_t cnt = n - j0 < nr ? n - j0 : nr;
         for (int64_t j = 0; j < cnt; j++) {
-            uint32_t sum = 0; /* sum of w' over every tap and row, modulo 2^32 */
-            const int8_t *row = src ? src + (size_t)(j0 + j) * stride : NULL;
+            const int8_t *row = src + (size_t)(j0 + j) * stride;
             for (int64_t t = 0; t < ks; t++) {
+                /* column j's rows k of tap t: groups of 4 bytes, nr * 4 apart */
                 int8_t *wt = w + (size_t)t * kc4 * (size_t)nr + (size_t)j * 4;
                 int64_t k = 0;
-                if (row) { /* whole groups of 4 rows in the source: one 4-byte copy */
-                    for (; k + 4 <= kc && (size_t)(t * kc + k) + 4 <= len; k += 4)
-                        memcpy(wt + (size_t)k * (size_t)nr, row + t * kc + k, 4);
-                }
-                for (; k < kc; k++) {
-                    size_t idx = (size_t)(t * kc + k);
-                    int32_t v = row ? (idx < len ? row[idx] : 0) : wget(warg, t, k, j0 + j);
-                    wt[(size_t)(k & ~(int64_t)3) * (size_t)nr + (size_t)(k & 3)] = (int8_t)v;
-                    if (!row) sum += (uint32_t)v;
-                }
+                for (; k + 4 <= kc && (size_t)(t * kc + k) + 4 <= used; k += 4)
+                    memcpy(wt + (size_t)k * (size_t)nr, row + t * kc + k, 4);
+                for (; k < kc && (size_t)(t * kc + k) < used; k++)
+                    wt[(size_t)(k & ~(int64_t)3) * (size_t)nr + (size_t)(k & 3)] = row[t * kc + k];
             }
-            if (row) { /* the source rows past len are zero */
-                size_t used = (size_t)(ks * kc) < len ? (size_t)(ks * kc) : len;
-                for (size_t i = 0; i < used; i++) sum += (uint32_t)(int32_t)row[i];
-            }
+            uint32_t sum = 0; /* sum of w' over every tap and row, modulo 2^32 */
+            for (size_t i = 0; i < used; i++) sum += (uint32_t)(int32_t)row[i];
             uint32_t bv = bias ? (uint32_t)bias[j0 + j] : 0;
             /* bias - zu * sum, wrapping modulo 2^32 like the accumulation */
             uint32_t adj = bv - (uint32_t)zu * sum;
@@ -132,18 +124,6 @@ static void pack(int64_t n, int64_t ks, int64_t kc, int nr, er_qgemm_wget wget, 
         }
         put_cols(base + off_q, cnt, nr, cols + j0);
     }
-}
-
-void er_qgemm_pack(int64_t n, int64_t ks, int64_t kc, int nr, er_qgemm_wget wget,
-                   const void *warg, const int32_t *bias, int32_t zu, const er_qcol *cols,
-                   void *out) {
-    pack(n, ks, kc, nr, wget, warg, NULL, 0, 0, bias, zu, cols, out);
-}
-
-void er_qgemm_pack_dense(int64_t n, int64_t ks, int64_t kc, int nr, const int8_t *src,
-                         size_t stride, size_t len, const int32_t *bias, int32_t zu,
-                         const er_qcol *cols, void *out) {
-    pack(n, ks, kc, nr, NULL, NULL, src, stride, len, bias, zu, cols, out);
 }
 
 int er_qgemm_packed_cols_match(int64_t n, int64_t ks, int64_t kc, int nr, const er_qcol *cols,
