@@ -68,32 +68,55 @@ ER_QALWAYS_INLINE __m512i er_q512_mbqm8c(__m512i x, __m512i mult, __m512i cpos, 
     return _mm512_srav_epi64(t, rsh);
 }
 
-/* MBQM of 16 int32 lanes, unclamped: even and odd lanes as the low halves of
- * 64-bit lanes, then interleaved back. */
-ER_QALWAYS_INLINE __m512i er_q512_mbqm16c(__m512i acc, const er_q512_cols *k, int has_left) {
-    if (has_left) acc = er_q512_sat_left(acc, k->left);
-    __m512i ye = er_q512_mbqm8c(acc, k->mult[0], k->cpos[0], k->dneg[0], k->rsh[0]);
-    __m512i yo = er_q512_mbqm8c(_mm512_srli_epi64(acc, 32), k->mult[1], k->cpos[1], k->dneg[1],
-                                k->rsh[1]);
-    /* dwords 0, 2, 4, ... of ye and yo, interleaved */
+/* The 8 even-lane results ye and the 8 odd-lane results yo (low halves of
+ * 64-bit lanes) back into 16 int32 lanes in order. */
+ER_QALWAYS_INLINE __m512i er_q512_join16(__m512i ye, __m512i yo) {
     const __m512i idx = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
     return _mm512_permutex2var_epi32(ye, idx, yo);
 }
 
-/* 16 lanes: clamp(MBQM(acc), lo, hi) + zp as int32 lanes. */
-ER_QALWAYS_INLINE __m512i er_q512_requant16c(__m512i acc, const er_q512_cols *k, int has_left,
-                                             __m512i lo, __m512i hi, __m512i zp) {
-    __m512i y = er_q512_mbqm16c(acc, k, has_left);
-    y = _mm512_min_epi32(_mm512_max_epi32(y, lo), hi);
-    return _mm512_add_epi32(y, zp);
+/* MBQM of 16 int32 lanes with the constants in registers, unclamped. */
+ER_QALWAYS_INLINE __m512i er_q512_mbqm16c(__m512i acc, const er_q512_cols *k, int has_left) {
+    if (has_left) acc = er_q512_sat_left(acc, k->left);
+    return er_q512_join16(
+        er_q512_mbqm8c(acc, k->mult[0], k->cpos[0], k->dneg[0], k->rsh[0]),
+        er_q512_mbqm8c(_mm512_srli_epi64(acc, 32), k->mult[1], k->cpos[1], k->dneg[1], k->rsh[1]));
 }
 
-/* The same, loading columns j..j+15's constants from q. */
+/* The same reading columns j..j+15's constants from q where they are used:
+ * the loads fold into the arithmetic (memory operands), which keeps the
+ * depthwise kernels, four of these per step, out of register spills. */
+ER_QALWAYS_INLINE __m512i er_q512_mbqm16(__m512i acc, const unsigned char *q, size_t nr,
+                                         size_t j, int has_left) {
+    const int64_t *mult = (const int64_t *)q + j, *cpos = mult + nr, *dneg = cpos + nr,
+                  *rsh = dneg + nr;
+    if (has_left)
+        acc = er_q512_sat_left(
+            acc, _mm512_loadu_si512((const int32_t *)((const int64_t *)q + 4 * nr) + j));
+    return er_q512_join16(
+        er_q512_mbqm8c(acc, _mm512_loadu_si512(mult), _mm512_loadu_si512(cpos),
+                       _mm512_loadu_si512(dneg), _mm512_loadu_si512(rsh)),
+        er_q512_mbqm8c(_mm512_srli_epi64(acc, 32), _mm512_loadu_si512(mult + 8),
+                       _mm512_loadu_si512(cpos + 8), _mm512_loadu_si512(dneg + 8),
+                       _mm512_loadu_si512(rsh + 8)));
+}
+
+/* clamp(y, lo, hi) + zp: the requantized value in the output's range. */
+ER_QALWAYS_INLINE __m512i er_q512_clamp_zp(__m512i y, __m512i lo, __m512i hi, __m512i zp) {
+    return _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(y, lo), hi), zp);
+}
+
+/* 16 lanes: clamp(MBQM(acc), lo, hi) + zp, constants in registers. */
+ER_QALWAYS_INLINE __m512i er_q512_requant16c(__m512i acc, const er_q512_cols *k, int has_left,
+                                             __m512i lo, __m512i hi, __m512i zp) {
+    return er_q512_clamp_zp(er_q512_mbqm16c(acc, k, has_left), lo, hi, zp);
+}
+
+/* The same, constants read from q. */
 ER_QALWAYS_INLINE __m512i er_q512_requant16(__m512i acc, const unsigned char *q, size_t nr,
                                             size_t j, int has_left, __m512i lo, __m512i hi,
                                             __m512i zp) {
-    const er_q512_cols k = er_q512_load_cols(q, nr, j, has_left);
-    return er_q512_requant16c(acc, &k, has_left, lo, hi, zp);
+    return er_q512_clamp_zp(er_q512_mbqm16(acc, q, nr, j, has_left), lo, hi, zp);
 }
 
 #endif
