@@ -136,6 +136,10 @@ static bool case_make(qt_rng *r, int kind, qcase *c) {
         d->y_min = (int32_t)qt_int(r, ylo, ylo + 255);
         d->y_max = (int32_t)qt_int(r, d->y_min, ylo + 255);
     }
+    if (qt_int(r, 0, 3) == 0) { /* a ReLU-like clamp at the zero point: lo = 0, the nonneg MBQM */
+        d->y_min = d->y_zp;
+        d->y_max = (int32_t)qt_int(r, d->y_zp, ylo + 255);
+    }
     int64_t Cg = d->C / d->group;
     c->x_n = (size_t)(d->N * d->H * d->W * d->C);
     c->w_n = (size_t)(d->M * Cg * d->KH * d->KW);

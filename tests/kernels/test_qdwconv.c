@@ -66,6 +66,10 @@ static void dw_case(const er_qdw_ukernel *u, qt_rng *r, uint64_t seed, int idx, 
         ymin = (int32_t)qt_int(r, dlo, dhi);
         ymax = (int32_t)qt_int(r, ymin, dhi);
     }
+    if (qt_int(r, 0, 3) == 0) { /* a ReLU-like clamp at the zero point: lo = 0, the nonneg MBQM */
+        ymin = zp;
+        ymax = (int32_t)qt_int(r, zp, dhi);
+    }
     er_qgemm_params p = {zp, ymin - zp, ymax - zp, has_left};
     dwmat dm = {w, C};
     size_t blocks = (size_t)((C + ER_QDW_CT - 1) / ER_QDW_CT);

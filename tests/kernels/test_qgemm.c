@@ -85,6 +85,10 @@ static void gemm_case(const er_qgemm_ukernel *u, qt_rng *r, uint64_t seed, int i
         ymin = (int32_t)qt_int(r, dlo, dhi);
         ymax = (int32_t)qt_int(r, ymin, dhi);
     }
+    if (qt_int(r, 0, 3) == 0) { /* a ReLU-like clamp at the zero point: lo = 0, the nonneg MBQM */
+        ymin = zp;
+        ymax = (int32_t)qt_int(r, zp, dhi);
+    }
     er_qgemm_params p = {zp, ymin - zp, ymax - zp, has_left};
     size_t panel = er_qgemm_panel_bytes(u->nr, (size_t)ks, kc4);
     size_t panels = (size_t)((nc + u->nr - 1) / u->nr);

@@ -6,9 +6,9 @@
 #include "cpu/qconv/qdwconv.h"
 #include "cpu/qconv/qgemm_avx2.h"
 
-void er_qu8_qc8w_dwconv_32c__avx2(size_t channels, size_t out_w, const uint8_t *const *in,
-                                  size_t ks, const void *w, uint8_t *y, size_t y_stride,
-                                  uint32_t xr, const er_qgemm_params *p) {
+ER_QALWAYS_INLINE void dw32(size_t channels, size_t out_w, const uint8_t *const *in, size_t ks,
+                            const void *w, uint8_t *y, size_t y_stride, uint32_t xr,
+                            const er_qgemm_params *p, int nonneg) {
     size_t block = er_qdw_block_bytes(ER_QDW_PLAIN, ks), off_q = er_qdw_off_q(ER_QDW_PLAIN, ks);
     const __m256i lo = _mm256_set1_epi32(p->lo), hi = _mm256_set1_epi32(p->hi),
                   zp = _mm256_set1_epi32(p->zp);
@@ -45,11 +45,19 @@ void er_qu8_qc8w_dwconv_32c__avx2(size_t channels, size_t out_w, const uint8_t *
             }
             for (int i = 0; i < 4 && (size_t)(8 * i) < cnt; i++) {
                 __m256i v = er_q256_requant8(acc[i], q, ER_QDW_CT, cb + 8 * (size_t)i,
-                                             p->has_left, lo, hi, zp);
+                                             p->has_left, nonneg, lo, hi, zp);
                 size_t n8 = cnt - 8 * (size_t)i < 8 ? cnt - 8 * (size_t)i : 8;
                 er_q256_store_bytes(y + x * y_stride + c0 + 8 * (size_t)i, v, n8);
             }
         }
     }
+}
+
+void er_qu8_qc8w_dwconv_32c__avx2(size_t channels, size_t out_w, const uint8_t *const *in,
+                                  size_t ks, const void *w, uint8_t *y, size_t y_stride,
+                                  uint32_t xr, const er_qgemm_params *p) {
+    /* a ReLU-like clamp (lo >= 0) gets the cheaper MBQM of er_q256_requant8 */
+    if (p->lo >= 0) dw32(channels, out_w, in, ks, w, y, y_stride, xr, p, 1);
+    else dw32(channels, out_w, in, ks, w, y, y_stride, xr, p, 0);
 }
 #endif

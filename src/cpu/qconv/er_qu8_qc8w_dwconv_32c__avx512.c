@@ -32,8 +32,10 @@ void er_qu8_qc8w_dwconv_32c__avx512(size_t channels, size_t out_w, const uint8_t
                 acc1 = _mm512_add_epi32(acc1,
                                         _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(prod, 1)));
             }
-            __m512i y0 = er_q512_requant16(acc0, q, ER_QDW_CT, cb, p->has_left, lo, hi, zp);
-            __m512i y1 = er_q512_requant16(acc1, q, ER_QDW_CT, cb + 16, p->has_left, lo, hi, zp);
+            __m512i y0 = er_q512_requant16(acc0, q, ER_QDW_CT, cb, p->has_left, p->lo >= 0, lo,
+                                           hi, zp);
+            __m512i y1 = er_q512_requant16(acc1, q, ER_QDW_CT, cb + 16, p->has_left, p->lo >= 0,
+                                           lo, hi, zp);
             __m256i bytes = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm512_cvtepi32_epi8(y0)),
                                                     _mm512_cvtepi32_epi8(y1), 1);
             _mm256_mask_storeu_epi8(y + x * y_stride + c0, m, bytes);

@@ -15,13 +15,16 @@
  * back to channel order; stores the cnt (mask m) bytes at y. */
 ER_QALWAYS_INLINE void store32(__m256i a0, __m256i a1, __m256i a2, __m256i a3,
                                const unsigned char *q, uint8_t *y, __mmask32 m,
-                               const er_qgemm_params *p, __m512i lo, __m512i hi, __m512i zp) {
+                               const er_qgemm_params *p, bool nonneg, __m512i lo, __m512i hi,
+                               __m512i zp) {
     __m512i z01 = _mm512_inserti64x4(_mm512_castsi256_si512(a0), a1, 1);
     __m512i z23 = _mm512_inserti64x4(_mm512_castsi256_si512(a2), a3, 1);
     __m128 x01 = _mm_castsi128_ps(
-        _mm512_cvtepi32_epi8(er_q512_requant16(z01, q, 64, 0, p->has_left, lo, hi, zp)));
+        _mm512_cvtepi32_epi8(er_q512_requant16(z01, q, 64, 0, p->has_left, nonneg, lo, hi,
+                                               zp)));
     __m128 x23 = _mm_castsi128_ps(
-        _mm512_cvtepi32_epi8(er_q512_requant16(z23, q, 64, 16, p->has_left, lo, hi, zp)));
+        _mm512_cvtepi32_epi8(er_q512_requant16(z23, q, 64, 16, p->has_left, nonneg, lo, hi,
+                                               zp)));
     /* x01 dword 2k + L = channels 16 L + 4 k .. +3 (k = 0, 1), x23 likewise k = 2, 3 */
     __m128i o0 = _mm_castps_si128(_mm_shuffle_ps(x01, x23, _MM_SHUFFLE(2, 0, 2, 0)));
     __m128i o1 = _mm_castps_si128(_mm_shuffle_ps(x01, x23, _MM_SHUFFLE(3, 1, 3, 1)));
@@ -32,11 +35,16 @@ ER_QALWAYS_INLINE void store32(__m256i a0, __m256i a1, __m256i a2, __m256i a3,
  * dword transpose back to channel order, a masked store of cnt bytes. */
 ER_QALWAYS_INLINE void store64(__m512i a0, __m512i a1, __m512i a2, __m512i a3,
                                const unsigned char *q, uint8_t *y, __mmask64 m,
-                               const er_qgemm_params *p, __m512i lo, __m512i hi, __m512i zp) {
-    __m128i x0 = _mm512_cvtepi32_epi8(er_q512_requant16(a0, q, 64, 0, p->has_left, lo, hi, zp));
-    __m128i x1 = _mm512_cvtepi32_epi8(er_q512_requant16(a1, q, 64, 16, p->has_left, lo, hi, zp));
-    __m128i x2 = _mm512_cvtepi32_epi8(er_q512_requant16(a2, q, 64, 32, p->has_left, lo, hi, zp));
-    __m128i x3 = _mm512_cvtepi32_epi8(er_q512_requant16(a3, q, 64, 48, p->has_left, lo, hi, zp));
+                               const er_qgemm_params *p, bool nonneg, __m512i lo, __m512i hi,
+                               __m512i zp) {
+    __m128i x0 =
+        _mm512_cvtepi32_epi8(er_q512_requant16(a0, q, 64, 0, p->has_left, nonneg, lo, hi, zp));
+    __m128i x1 =
+        _mm512_cvtepi32_epi8(er_q512_requant16(a1, q, 64, 16, p->has_left, nonneg, lo, hi, zp));
+    __m128i x2 =
+        _mm512_cvtepi32_epi8(er_q512_requant16(a2, q, 64, 32, p->has_left, nonneg, lo, hi, zp));
+    __m128i x3 =
+        _mm512_cvtepi32_epi8(er_q512_requant16(a3, q, 64, 48, p->has_left, nonneg, lo, hi, zp));
     /* x_k dword L = channels 16L + 4k .. +3: transpose 4x4 dwords */
     __m128i t0 = _mm_unpacklo_epi32(x0, x1), t1 = _mm_unpackhi_epi32(x0, x1);
     __m128i t2 = _mm_unpacklo_epi32(x2, x3), t3 = _mm_unpackhi_epi32(x2, x3);
@@ -53,7 +61,7 @@ ER_QALWAYS_INLINE void store64(__m512i a0, __m512i a1, __m512i a2, __m512i a3,
  * the bytes back in channel order. */
 ER_QALWAYS_INLINE void dw32(size_t cnt, size_t out_w, const uint8_t *const *in, size_t ks,
                             const unsigned char *base, size_t c0, uint8_t *y, size_t y_stride,
-                            bool flip, const er_qgemm_params *p) {
+                            bool flip, bool nonneg, const er_qgemm_params *p) {
     size_t off_q = er_qdw_off_q(ER_QDW_C4, ks), groups = er_qdw_ks4(ks) / 4;
     const unsigned char *wb = base + er_qdw_off_w(), *q = base + off_q;
     const __m512i lo = _mm512_set1_epi32(p->lo), hi = _mm512_set1_epi32(p->hi),
@@ -91,13 +99,13 @@ ER_QALWAYS_INLINE void dw32(size_t cnt, size_t out_w, const uint8_t *const *in, 
             a3 = _mm256_dpbusd_epi32(a3, _mm256_unpackhi_epi16(h01, h23),
                                      _mm256_load_si256((const __m256i *)(wg + 192)));
         }
-        store32(a0, a1, a2, a3, q, y + x * y_stride + c0, m, p, lo, hi, zp);
+        store32(a0, a1, a2, a3, q, y + x * y_stride + c0, m, p, nonneg, lo, hi, zp);
     }
 }
 
 ER_QALWAYS_INLINE void dw64(size_t channels, size_t out_w, const uint8_t *const *in, size_t ks,
                             const void *w, uint8_t *y, size_t y_stride, bool flip,
-                            const er_qgemm_params *p) {
+                            bool nonneg, const er_qgemm_params *p) {
     size_t block = er_qdw_block_bytes(ER_QDW_C4, ks), off_q = er_qdw_off_q(ER_QDW_C4, ks);
     size_t groups = er_qdw_ks4(ks) / 4;
     const __m512i lo = _mm512_set1_epi32(p->lo), hi = _mm512_set1_epi32(p->hi),
@@ -108,7 +116,7 @@ ER_QALWAYS_INLINE void dw64(size_t channels, size_t out_w, const uint8_t *const 
         size_t cnt = channels - c0 < ER_QDW_CT ? channels - c0 : ER_QDW_CT;
         __mmask64 m = cnt == 64 ? ~(__mmask64)0 : (((__mmask64)1 << cnt) - 1);
         if (cnt <= 32) { /* lanes 0-1 only: 256-bit vectors, half the epilogue */
-            dw32(cnt, out_w, in, ks, base, c0, y, y_stride, flip, p);
+            dw32(cnt, out_w, in, ks, base, c0, y, y_stride, flip, nonneg, p);
             continue;
         }
         __m512i b0 = _mm512_load_si512(base), b1 = _mm512_load_si512(base + 64),
@@ -139,7 +147,7 @@ ER_QALWAYS_INLINE void dw64(size_t channels, size_t out_w, const uint8_t *const 
                 a3 = _mm512_dpbusd_epi32(a3, _mm512_unpackhi_epi16(h01, h23),
                                          _mm512_load_si512(wg + 192));
             }
-            store64(a0, a1, a2, a3, q, y + x * y_stride + c0, m, p, lo, hi, zp);
+            store64(a0, a1, a2, a3, q, y + x * y_stride + c0, m, p, nonneg, lo, hi, zp);
         }
     }
 }
@@ -147,8 +155,12 @@ ER_QALWAYS_INLINE void dw64(size_t channels, size_t out_w, const uint8_t *const 
 void er_qu8_qc8w_dwconv_64c__avx512vnni(size_t channels, size_t out_w, const uint8_t *const *in,
                                         size_t ks, const void *w, uint8_t *y, size_t y_stride,
                                         uint32_t xr, const er_qgemm_params *p) {
-    if (xr) dw64(channels, out_w, in, ks, w, y, y_stride, true, p);
-    else dw64(channels, out_w, in, ks, w, y, y_stride, false, p);
+    /* instances per input flip and clamp kind (er_q512_mbqm8c's nonneg) */
+    bool nn = p->lo >= 0;
+    if (xr && nn) dw64(channels, out_w, in, ks, w, y, y_stride, true, true, p);
+    else if (xr) dw64(channels, out_w, in, ks, w, y, y_stride, true, false, p);
+    else if (nn) dw64(channels, out_w, in, ks, w, y, y_stride, false, true, p);
+    else dw64(channels, out_w, in, ks, w, y, y_stride, false, false, p);
 }
 
 /* ---- 3x3 stride 1: taps interleaved once per input row ------------------ */
@@ -203,10 +215,9 @@ void er_qdw_c4_rows3__avx512vnni(size_t channels, size_t w, const uint8_t *row,
 /* One output row from the three pre-interleaved input rows r0, r1, r2
  * (kernel rows kh = 0, 1, 2) and weights packed as 12 taps, group g = kernel
  * row g (taps 3 of each group zero). */
-void er_qdw_c4_conv3__avx512vnni(size_t channels, size_t out_w, const unsigned char *r0,
-                                 const unsigned char *r1, const unsigned char *r2,
-                                 const void *w, uint8_t *y, size_t y_stride,
-                                 const er_qgemm_params *p) {
+ER_QALWAYS_INLINE void conv3(size_t channels, size_t out_w, const unsigned char *r0,
+                             const unsigned char *r1, const unsigned char *r2, const void *w,
+                             uint8_t *y, size_t y_stride, bool nonneg, const er_qgemm_params *p) {
     size_t blocks = (channels + ER_QDW_CT - 1) / ER_QDW_CT;
     size_t block = er_qdw_block_bytes(ER_QDW_C4, 12), off_q = er_qdw_off_q(ER_QDW_C4, 12);
     const __m512i lo = _mm512_set1_epi32(p->lo), hi = _mm512_set1_epi32(p->hi),
@@ -230,8 +241,8 @@ void er_qdw_c4_conv3__avx512vnni(size_t channels, size_t out_w, const unsigned c
                     for (int k = 0; k < 4; k++)
                         a[k] = _mm256_dpbusd_epi32(
                             a[k], _mm256_load_si256((const __m256i *)(rg[g] + 32 * k)), w0[g][k]);
-                store32(a[0], a[1], a[2], a[3], q, y + x * y_stride + c0, (__mmask32)m, p, lo, hi,
-                        zp);
+                store32(a[0], a[1], a[2], a[3], q, y + x * y_stride + c0, (__mmask32)m, p,
+                        nonneg, lo, hi, zp);
             }
             continue;
         }
@@ -246,8 +257,16 @@ void er_qdw_c4_conv3__avx512vnni(size_t channels, size_t out_w, const unsigned c
             for (int g = 0; g < 3; g++)
                 for (int k = 0; k < 4; k++)
                     a[k] = _mm512_dpbusd_epi32(a[k], _mm512_load_si512(rg[g] + 64 * k), w0[g][k]);
-            store64(a[0], a[1], a[2], a[3], q, y + x * y_stride + c0, m, p, lo, hi, zp);
+            store64(a[0], a[1], a[2], a[3], q, y + x * y_stride + c0, m, p, nonneg, lo, hi, zp);
         }
     }
+}
+
+void er_qdw_c4_conv3__avx512vnni(size_t channels, size_t out_w, const unsigned char *r0,
+                                 const unsigned char *r1, const unsigned char *r2,
+                                 const void *w, uint8_t *y, size_t y_stride,
+                                 const er_qgemm_params *p) {
+    if (p->lo >= 0) conv3(channels, out_w, r0, r1, r2, w, y, y_stride, true, p);
+    else conv3(channels, out_w, r0, r1, r2, w, y, y_stride, false, p);
 }
 #endif

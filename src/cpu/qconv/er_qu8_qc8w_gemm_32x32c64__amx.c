@@ -36,7 +36,7 @@ void er_qu8_qc8w_gemm_32x32c64__amx(size_t mr, size_t nc, size_t kp, const uint8
             for (size_t r = 0; r < mr; r++) {
                 __m512i acc = _mm512_add_epi32(_mm512_load_si512(cbuf + r * 32 + 16 * v), bias);
                 __m512i y = er_q512_requant16(acc, base + off_q, ER_QAMX_NR, 16 * v, p->has_left,
-                                              lo, hi, zp);
+                                              p->lo >= 0, lo, hi, zp);
                 _mm_mask_storeu_epi8(c + r * cs + j, m, _mm512_cvtepi32_epi8(y));
             }
         }

@@ -62,7 +62,8 @@ ER_QALWAYS_INLINE void tile(size_t ROWS, size_t MRS, size_t nc, size_t kc4, size
             __mmask16 m = (__mmask16)((1u << cnt) - 1);
 #pragma GCC unroll 4
             for (size_t r = 0; r < ROWS; r++) {
-                __m512i y = er_q512_requant16(acc[r][v], q, NR, 16 * v, p->has_left, lo, hi, zp);
+                __m512i y = er_q512_requant16(acc[r][v], q, NR, 16 * v, p->has_left, p->lo >= 0,
+                                              lo, hi, zp);
                 _mm_mask_storeu_epi8(c + r * cs + j, m, _mm512_cvtepi32_epi8(y));
             }
         }

@@ -9,7 +9,7 @@
  * uniform constants). */
 ER_QALWAYS_INLINE __m512i mbqm16(__m512i x, const er_qcol *q) {
     const er_q512_cols k = er_q512_uniform_cols(q->mult, q->cpos, q->dneg, q->rshift, q->left);
-    return er_q512_mbqm16c(x, &k, q->left != 0);
+    return er_q512_mbqm16c(x, &k, q->left != 0, 0);
 }
 
 ER_QALWAYS_INLINE void vbin(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *y,

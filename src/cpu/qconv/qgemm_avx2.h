@@ -24,25 +24,32 @@ ER_QALWAYS_INLINE __m256i er_q256_sat_left(__m256i acc, __m256i left) {
 }
 
 /* MBQM of the 4 even (odd: pass acc >> 32) int32 lanes of x with the 4 int64
- * constants at mult/cpos/dneg/rsh; results in the low halves of the lanes. */
+ * constants at mult/cpos/dneg/rsh; results in the low halves of the lanes.
+ * AVX2 has no 64-bit arithmetic shift: it is a logical one of t ^ 2^63 minus
+ * 2^(63 - rsh). nonneg (a constant once inlined): x >= 0 (the caller clamped
+ * it, er_q256_requant8), so p, t >= 0 and neither the negative-rounding
+ * correction nor the shift emulation is needed. */
 ER_QALWAYS_INLINE __m256i er_q256_mbqm4(__m256i x, const int64_t *mult, const int64_t *cpos,
-                                        const int64_t *dneg, const int64_t *rsh) {
-    const __m256i sign = _mm256_set1_epi64x(INT64_MIN);
+                                        const int64_t *dneg, const int64_t *rsh, int nonneg) {
     __m256i p = _mm256_mul_epi32(x, _mm256_loadu_si256((const __m256i *)mult));
     __m256i t = _mm256_add_epi64(p, _mm256_loadu_si256((const __m256i *)cpos));
+    __m256i s = _mm256_loadu_si256((const __m256i *)rsh);
+    if (nonneg) return _mm256_srlv_epi64(t, s);
+    const __m256i sign = _mm256_set1_epi64x(INT64_MIN);
     __m256i neg = _mm256_cmpgt_epi64(_mm256_set1_epi64x(-((int64_t)1 << 30)), p);
     t = _mm256_sub_epi64(t, _mm256_and_si256(neg, _mm256_loadu_si256((const __m256i *)dneg)));
-    __m256i s = _mm256_loadu_si256((const __m256i *)rsh);
     __m256i u = _mm256_srlv_epi64(_mm256_xor_si256(t, sign), s);
     return _mm256_sub_epi64(u, _mm256_srlv_epi64(sign, s));
 }
 
 /* 8 columns j..j+7 (j a multiple of 8) of a panel nr wide (nr a multiple of
  * 16, so the constants are in er_qslot order): clamp(MBQM(acc), lo, hi) + zp
- * as int32 lanes. */
+ * as int32 lanes. nonneg (a constant once inlined) requires lo >= 0: then a
+ * negative acc gives MBQM <= 0 (qgemm.h: p < 0 rounds to at most 0), clamped
+ * to lo, the same as acc = 0 (MBQM 0), so acc is clamped at 0 first. */
 ER_QALWAYS_INLINE __m256i er_q256_requant8(__m256i acc, const unsigned char *q, size_t nr,
-                                           size_t j, int has_left, __m256i lo, __m256i hi,
-                                           __m256i zp) {
+                                           size_t j, int has_left, int nonneg, __m256i lo,
+                                           __m256i hi, __m256i zp) {
     size_t e = (j & ~(size_t)15) + (j & 15) / 2; /* slot of column j; odd ones 8 further */
     const int64_t *mult = (const int64_t *)q + e, *cpos = mult + nr, *dneg = cpos + nr,
                   *rsh = dneg + nr;
@@ -50,8 +57,10 @@ ER_QALWAYS_INLINE __m256i er_q256_requant8(__m256i acc, const unsigned char *q, 
         acc = er_q256_sat_left(acc, _mm256_loadu_si256(
                                         (const __m256i *)((const int32_t *)((const int64_t *)q +
                                                                             4 * nr) + j)));
-    __m256i ye = er_q256_mbqm4(acc, mult, cpos, dneg, rsh);
-    __m256i yo = er_q256_mbqm4(_mm256_srli_epi64(acc, 32), mult + 8, cpos + 8, dneg + 8, rsh + 8);
+    if (nonneg) acc = _mm256_max_epi32(acc, _mm256_setzero_si256());
+    __m256i ye = er_q256_mbqm4(acc, mult, cpos, dneg, rsh, nonneg);
+    __m256i yo = er_q256_mbqm4(_mm256_srli_epi64(acc, 32), mult + 8, cpos + 8, dneg + 8, rsh + 8,
+                               nonneg);
     __m256i y = _mm256_blend_epi32(ye, _mm256_slli_epi64(yo, 32), 0xaa);
     y = _mm256_min_epi32(_mm256_max_epi32(y, lo), hi);
     return _mm256_add_epi32(y, zp);

@@ -54,10 +54,20 @@ ER_QALWAYS_INLINE void tile(size_t ROWS, size_t MRS, size_t nc, size_t kc4, size
             size_t j = j0 + 8 * v;
             if (j >= nc) break;
             size_t cnt = nc - j < 8 ? nc - j : 8;
+            if (p->lo >= 0) { /* a ReLU-like clamp: the cheaper MBQM (er_q256_requant8) */
 #pragma GCC unroll 4
-            for (size_t r = 0; r < ROWS; r++) {
-                __m256i y = er_q256_requant8(acc[r][v], q, NR, 8 * v, p->has_left, lo, hi, zp);
-                er_q256_store_bytes(c + r * cs + j, y, cnt);
+                for (size_t r = 0; r < ROWS; r++)
+                    er_q256_store_bytes(c + r * cs + j,
+                                        er_q256_requant8(acc[r][v], q, NR, 8 * v, p->has_left, 1,
+                                                         lo, hi, zp),
+                                        cnt);
+            } else {
+#pragma GCC unroll 4
+                for (size_t r = 0; r < ROWS; r++)
+                    er_q256_store_bytes(c + r * cs + j,
+                                        er_q256_requant8(acc[r][v], q, NR, 8 * v, p->has_left, 0,
+                                                         lo, hi, zp),
+                                        cnt);
             }
         }
     }

@@ -52,10 +52,18 @@ ER_QALWAYS_INLINE void tile(size_t ROWS, size_t MRS, size_t nc, size_t kc4, size
             size_t cnt = nc - j < 16 ? nc - j : 16;
             __mmask16 m = (__mmask16)((1u << cnt) - 1);
             const er_q512_cols kc = er_q512_load_cols(q, NR, 16 * v, p->has_left);
+            if (p->lo >= 0) { /* a ReLU-like clamp: the cheaper MBQM (er_q512_mbqm8c) */
 #pragma GCC unroll 12
-            for (size_t r = 0; r < ROWS; r++) {
-                __m512i y = er_q512_requant16c(acc[r][v], &kc, p->has_left, lo, hi, zp);
-                _mm_mask_storeu_epi8(c + r * cs + j, m, _mm512_cvtepi32_epi8(y));
+                for (size_t r = 0; r < ROWS; r++) {
+                    __m512i y = er_q512_requant16c(acc[r][v], &kc, p->has_left, 1, lo, hi, zp);
+                    _mm_mask_storeu_epi8(c + r * cs + j, m, _mm512_cvtepi32_epi8(y));
+                }
+            } else {
+#pragma GCC unroll 12
+                for (size_t r = 0; r < ROWS; r++) {
+                    __m512i y = er_q512_requant16c(acc[r][v], &kc, p->has_left, 0, lo, hi, zp);
+                    _mm_mask_storeu_epi8(c + r * cs + j, m, _mm512_cvtepi32_epi8(y));
+                }
             }
         }
     }
