@@ -2,8 +2,10 @@
  * implementations of their definitions, bit for bit, at every ISA level this
  * CPU has: QAdd / QMul (qvbinary.inc: uint8 and int8 operands through the
  * flip, every length 0..70 for the tails, random parameters incl. output
- * multipliers >= 1, clamps) and float -> 8-bit quantization (qvcvt.h: exact
- * ties, NaN, infinities, huge values, negative zero, both dtypes). */
+ * multipliers >= 1, clamps), QAdd's 32-bit operand rescale exhaustively over
+ * its inputs (a +-1 error there almost never reaches an output), and float ->
+ * 8-bit quantization (qvcvt.h: exact ties, NaN, infinities, huge values,
+ * negative zero, both dtypes). */
 #include <math.h>
 #include <string.h>
 
@@ -39,6 +41,9 @@ TEST(qvbinary_ukernels_bit_exact) {
             double as = ldexp(1 + qt_unit(&r), -(int)qt_int(&r, 3, 9));
             double bs = ldexp(1 + qt_unit(&r), -(int)qt_int(&r, 3, 9));
             double ys = ldexp(1 + qt_unit(&r), -(int)qt_int(&r, 2, 12));
+            int rel = (int)qt_int(&r, 0, 7);
+            if (rel == 0) bs = ldexp(as, -(int)qt_int(&r, 0, 3)); /* power-of-2 ratios: ties */
+            if (rel == 1) bs = ldexp(as, -(int)qt_int(&r, 19, 26)); /* past the 32-bit QAdd form */
             ref_qmul ma = {0, 0}, mb = {0, 0}, my;
             if (!u->is_mul) { /* TFLite Add's parameters, as qbinary.c */
                 double twice = 2 * (as > bs ? as : bs);
@@ -77,6 +82,38 @@ TEST(qvbinary_ukernels_bit_exact) {
     }
     qt_report_skips("qvbinary", ran, skipped, "");
     CHECK(ran >= 2);
+}
+
+/* Every operand d in [-255, 255] for multipliers of every exponent the 32-bit
+ * form takes (e 0..20, with the end points of M) and past it (the 64-bit form). */
+TEST(qvadd_rescale_32bit_exact) {
+#if ER_QARCH_X86_64
+    if (!qt_can_run(ER_ISA_AVX512, 0)) {
+        qt_report_skips("qvadd rescale", 0, 1, "");
+        return;
+    }
+    int32_t d[511], got[511];
+    for (int i = 0; i < 511; i++) d[i] = i - 255;
+    qt_rng r = {qt_seed(0x5eedu)};
+    int split = 0;
+    for (int it = 0; it < qt_scale(400); it++) {
+        int e = (int)qt_int(&r, 0, 23);
+        int32_t mult = it % 4 == 0   ? (int32_t)1 << 30
+                       : it % 4 == 1 ? INT32_MAX
+                                     : (int32_t)qt_int(&r, (int64_t)1 << 30, INT32_MAX);
+        er_qcol m = er_qcol_make(mult, -e);
+        bool used = er_qu8_vadd_rescale__avx512(511, d, &m, got);
+        CHECK_MSG(used == (e <= 20), "e %d: 32-bit form %s", e, used ? "taken" : "refused");
+        if (!used) continue;
+        split++;
+        for (int i = 0; i < 511; i++) {
+            int64_t want = er_qmbqm64(d[i] * (1 << 20), m.mult, m.cpos, m.dneg, m.rshift, m.left);
+            CHECK_MSG(got[i] == want, "mult %d e %d d %d: %d, want %lld", mult, e, d[i], got[i],
+                      (long long)want);
+        }
+    }
+    CHECK(split > 100);
+#endif
 }
 
 TEST(qvcvt_bit_exact) {
