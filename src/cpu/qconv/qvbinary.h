@@ -51,10 +51,11 @@ void er_qvadd_params(er_qvbin_params *p, er_dtype a_dt, float a_s, int32_t a_zp,
                      int32_t y_max);
 
 #if ER_QARCH_X86_64
-/* er_qu8_vadd__avx512's 32-bit operand rescale, out[i] = MBQM(d[i] * 2^20, m)
+/* er_qu8_vadd__<isa>'s 32-bit operand rescale, out[i] = MBQM(d[i] * 2^20, m)
  * for d[i] in [-255, 255], exposed for its exhaustive test; false (nothing
- * written) where m takes the 64-bit form instead. Needs AVX-512. */
+ * written) where m takes the 64-bit form instead. Need AVX-512 / AVX2. */
 bool er_qu8_vadd_rescale__avx512(size_t n, const int32_t *d, const er_qcol *m, int32_t *out);
+bool er_qu8_vadd_rescale__avx2(size_t n, const int32_t *d, const er_qcol *m, int32_t *out);
 #endif
 
 const er_qvbin_ukernel *er_qvbin_ukernels(size_t *count);
