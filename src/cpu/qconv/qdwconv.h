@@ -18,6 +18,9 @@
  *
  * Packed weights come in blocks of ER_QDW_CT channels, one of two layouts:
  *   ER_QDW_PLAIN  int32 bias'[CT] | int16 w'[ks][CT] | epilogue arrays
+ *   ER_QDW_P2     (AVX2) int32 bias'[CT] | int16 w'[ceil(ks/2)][CT][2]: taps
+ *                 2g and 2g + 1 of a channel side by side for one vpmaddwd
+ *                 (a missing last tap 0) | epilogue arrays
  *   ER_QDW_C4     (AVX-512 VNNI) int32 bias'[CT] | int8 w'[ks4/4][4 x 64 B]
  *                 with taps in groups of 4 interleaved per channel and the
  *                 channels of each 64-byte vector in the order the in-lane
@@ -37,7 +40,7 @@
 
 #define ER_QDW_CT 64
 
-typedef enum { ER_QDW_PLAIN = 0, ER_QDW_C4 = 1 } er_qdw_layout;
+typedef enum { ER_QDW_PLAIN = 0, ER_QDW_C4 = 1, ER_QDW_P2 = 2 } er_qdw_layout;
 
 typedef void (*er_qdw_fn)(size_t channels, size_t out_w, const uint8_t *const *in, size_t ks,
                           const void *w, uint8_t *y, size_t y_stride, uint32_t xr,
@@ -64,7 +67,9 @@ const er_qdw_ukernel *er_qdw_pick(er_isa isa, unsigned features);
 static inline size_t er_qdw_off_w(void) { return ER_QDW_CT * 4; }
 static inline size_t er_qdw_ks4(size_t ks) { return (ks + 3) & ~(size_t)3; }
 static inline size_t er_qdw_off_q(er_qdw_layout l, size_t ks) {
-    size_t wb = l == ER_QDW_C4 ? er_qdw_ks4(ks) * ER_QDW_CT : ks * ER_QDW_CT * 2;
+    size_t wb = l == ER_QDW_C4   ? er_qdw_ks4(ks) * ER_QDW_CT
+                : l == ER_QDW_P2 ? (ks + 1) / 2 * ER_QDW_CT * 4
+                                 : ks * ER_QDW_CT * 2;
     return (er_qdw_off_w() + wb + 63) & ~(size_t)63;
 }
 static inline size_t er_qdw_block_bytes(er_qdw_layout l, size_t ks) {
