@@ -1,8 +1,8 @@
 /* er_qu8_vbinary__avx2.c - int8 elementwise add and mul for AVX2
  * (qvbinary.h): 8 elements per step, tails staged through a small buffer.
  * The requantizations are exact: QAdd's operand rescales in the 32-bit form
- * of er_qu8_vbinary__avx512.c (split20) where the constants allow it, every
- * other MBQM in the 64-bit form of qgemm_avx2.h (er_q256_mbqm4). */
+ * of qvbinary.h (er_qsplit20) where the constants allow it, every other MBQM
+ * in the 64-bit form of qgemm_avx2.h (er_q256_mbqm4). */
 #if defined(__x86_64__)
 #include <string.h>
 
@@ -35,25 +35,19 @@ ER_QALWAYS_INLINE __m256i mbqm8(__m256i x, const ucols *k) {
     return _mm256_blend_epi32(ye, _mm256_slli_epi64(yo, 32), 0xaa);
 }
 
-/* QAdd's operand rescale MBQM(d * 2^20, m) for d in [-255, 255] in 32-bit
- * lanes; the derivation and the admissible m (split20_ok) are
- * er_qu8_vbinary__avx512.c's. */
+/* er_qsplit20 (qvbinary.h) in vectors. */
 typedef struct {
     __m256i mh, ml, cpos, cneg;
     __m128i sh;
 } split20;
 
-static bool split20_ok(const er_qcol *q) {
-    return q->left == 0 && q->mult >= ((int64_t)1 << 30) && q->rshift <= 51;
-}
-
-static split20 split20_make(const er_qcol *q) {
+static split20 split20_vec(const er_qsplit20 *s) {
     split20 k;
-    k.mh = _mm256_set1_epi32((int32_t)(q->mult >> 8));
-    k.ml = _mm256_set1_epi32((int32_t)(q->mult & 255));
-    k.cpos = _mm256_set1_epi32((int32_t)(q->cpos >> ER_QADD_SHIFT));
-    k.cneg = _mm256_set1_epi32((int32_t)((q->cpos - q->dneg) >> ER_QADD_SHIFT));
-    k.sh = _mm_cvtsi32_si128((int)q->rshift - 31 + 3);
+    k.mh = _mm256_set1_epi32(s->mh);
+    k.ml = _mm256_set1_epi32(s->ml);
+    k.cpos = _mm256_set1_epi32(s->cpos);
+    k.cneg = _mm256_set1_epi32(s->cneg);
+    k.sh = _mm_cvtsi32_si128(s->shift);
     return k;
 }
 
@@ -66,8 +60,9 @@ ER_QALWAYS_INLINE __m256i split20_mbqm(__m256i d, const split20 *k) {
 }
 
 bool er_qu8_vadd_rescale__avx2(size_t n, const int32_t *d, const er_qcol *m, int32_t *out) {
-    if (!split20_ok(m)) return false;
-    const split20 k = split20_make(m);
+    er_qsplit20 s;
+    if (!er_qsplit20_make(m, &s)) return false;
+    const split20 k = split20_vec(&s);
     for (size_t i = 0; i < n; i += 8) {
         int32_t t[8] = {0};
         size_t cnt = n - i < 8 ? n - i : 8;
@@ -86,7 +81,8 @@ ER_QALWAYS_INLINE __m256i widen8(const uint8_t *p, __m128i xr, __m256i zu) {
 }
 
 ER_QALWAYS_INLINE void vbin(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *y,
-                            const er_qvbin_params *p, bool is_mul, bool split) {
+                            const er_qvbin_params *p, bool is_mul, const er_qsplit20 *s2,
+                            bool split) {
     const __m128i ax = _mm_set1_epi8((char)p->a_xor), bx = _mm_set1_epi8((char)p->b_xor);
     const __m256i azu = _mm256_set1_epi32(p->a_zu), bzu = _mm256_set1_epi32(p->b_zu),
                   lo = _mm256_set1_epi32(p->lo), hi = _mm256_set1_epi32(p->hi),
@@ -95,7 +91,8 @@ ER_QALWAYS_INLINE void vbin(size_t n, const uint8_t *a, const uint8_t *b, uint8_
     ucols_make(&ka, &p->ma);
     ucols_make(&kb, &p->mb);
     ucols_make(&ky, &p->my);
-    const split20 sa20 = split20_make(&p->ma), sb20 = split20_make(&p->mb);
+    const split20 sa20 = split20_vec(&s2[0]),
+                  sb20 = split20_vec(&s2[1]);
     for (size_t i = 0; i < n; i += 8) {
         size_t cnt = n - i < 8 ? n - i : 8;
         uint8_t ta[8], tb[8];
@@ -123,12 +120,16 @@ ER_QALWAYS_INLINE void vbin(size_t n, const uint8_t *a, const uint8_t *b, uint8_
 
 void er_qu8_vadd__avx2(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *y,
                        const er_qvbin_params *p) {
-    if (split20_ok(&p->ma) && split20_ok(&p->mb)) vbin(n, a, b, y, p, false, true);
-    else vbin(n, a, b, y, p, false, false);
+    er_qsplit20 s2[2] = {{0}}; /* the 32-bit operand rescales where both qualify */
+    if (er_qsplit20_make(&p->ma, &s2[0]) && er_qsplit20_make(&p->mb, &s2[1]))
+        vbin(n, a, b, y, p, false, s2, true);
+    else
+        vbin(n, a, b, y, p, false, s2, false);
 }
 
 void er_qu8_vmul__avx2(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *y,
                        const er_qvbin_params *p) {
-    vbin(n, a, b, y, p, true, false);
+    const er_qsplit20 none[2] = {{0}};
+    vbin(n, a, b, y, p, true, none, false);
 }
 #endif

@@ -1,7 +1,8 @@
 /* er_qu8_vbinary__avx512.c - int8 elementwise add and mul for AVX-512
  * (qvbinary.h): 16 elements per step, masked tails; the requantizations are
  * the exact 64-bit MBQM of qgemm.h with uniform constants, QAdd's operand
- * rescales in an equal 32-bit form where its constants allow (split20). */
+ * rescales in the equal 32-bit form of qvbinary.h (er_qsplit20) where its
+ * constants allow. */
 #if defined(__x86_64__)
 #include "cpu/qconv/qgemm_avx512.h"
 #include "cpu/qconv/qvbinary.h"
@@ -13,32 +14,19 @@ ER_QALWAYS_INLINE __m512i mbqm16(__m512i x, const er_qcol *q) {
     return er_q512_mbqm16c(x, &k, q->left != 0, 0);
 }
 
-/* QAdd's operand rescale MBQM(d * 2^20, m), d in [-255, 255], on 16 int32
- * lanes without 64-bit products (half the multiplies and shifts). cpos and
- * dneg (qgemm.h) are multiples of 2^20, so with e = rshift - 31
- *   MBQM = floor((d M + C) / 2^(11+e)),  C = (cpos - [d M < -2^10] dneg) / 2^20,
- * where d M < -2^10 exactly when d < 0 (M >= 2^30), and with M = Mh 2^8 + Ml
- * the nested floors give
- *   MBQM = floor((d Mh + floor((d Ml + C) / 2^8)) / 2^(3+e)),
- * every term inside int32 when e <= 20: |d Mh| <= 255 (2^23 - 1), |C| <=
- * 2^30 + 2^10. split20_ok says whether m qualifies (no left shift, M >=
- * 2^30, e <= 20: every QAdd whose operand scales differ by less than 2^19). */
+/* er_qsplit20 (qvbinary.h) in vectors. */
 typedef struct {
     __m512i mh, ml, cpos, cneg;
     __m128i sh;
 } split20;
 
-static bool split20_ok(const er_qcol *q) {
-    return q->left == 0 && q->mult >= ((int64_t)1 << 30) && q->rshift <= 51;
-}
-
-static split20 split20_make(const er_qcol *q) {
+static split20 split20_vec(const er_qsplit20 *s) {
     split20 k;
-    k.mh = _mm512_set1_epi32((int32_t)(q->mult >> 8));
-    k.ml = _mm512_set1_epi32((int32_t)(q->mult & 255));
-    k.cpos = _mm512_set1_epi32((int32_t)(q->cpos >> ER_QADD_SHIFT));
-    k.cneg = _mm512_set1_epi32((int32_t)((q->cpos - q->dneg) >> ER_QADD_SHIFT));
-    k.sh = _mm_cvtsi32_si128((int)q->rshift - 31 + 3);
+    k.mh = _mm512_set1_epi32(s->mh);
+    k.ml = _mm512_set1_epi32(s->ml);
+    k.cpos = _mm512_set1_epi32(s->cpos);
+    k.cneg = _mm512_set1_epi32(s->cneg);
+    k.sh = _mm_cvtsi32_si128(s->shift);
     return k;
 }
 
@@ -49,8 +37,9 @@ ER_QALWAYS_INLINE __m512i split20_mbqm(__m512i d, const split20 *k) {
 }
 
 bool er_qu8_vadd_rescale__avx512(size_t n, const int32_t *d, const er_qcol *m, int32_t *out) {
-    if (!split20_ok(m)) return false;
-    const split20 k = split20_make(m);
+    er_qsplit20 s;
+    if (!er_qsplit20_make(m, &s)) return false;
+    const split20 k = split20_vec(&s);
     for (size_t i = 0; i < n; i += 16) {
         __mmask16 msk = (__mmask16)(n - i < 16 ? (1u << (n - i)) - 1 : 0xffffu);
         _mm512_mask_storeu_epi32(out + i, msk,
@@ -60,12 +49,14 @@ bool er_qu8_vadd_rescale__avx512(size_t n, const int32_t *d, const er_qcol *m, i
 }
 
 ER_QALWAYS_INLINE void vbin(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *y,
-                            const er_qvbin_params *p, bool is_mul, bool split) {
+                            const er_qvbin_params *p, bool is_mul, const er_qsplit20 *s2,
+                            bool split) {
     const __m128i ax = _mm_set1_epi8((char)p->a_xor), bx = _mm_set1_epi8((char)p->b_xor);
     const __m512i azu = _mm512_set1_epi32(p->a_zu), bzu = _mm512_set1_epi32(p->b_zu),
                   lo = _mm512_set1_epi32(p->lo), hi = _mm512_set1_epi32(p->hi),
                   zp = _mm512_set1_epi32(p->zp);
-    const split20 ka = split20_make(&p->ma), kb = split20_make(&p->mb);
+    const split20 ka = split20_vec(&s2[0]),
+                  kb = split20_vec(&s2[1]);
     for (size_t i = 0; i < n; i += 16) {
         size_t cnt = n - i < 16 ? n - i : 16;
         __mmask16 m = (__mmask16)((1u << cnt) - 1);
@@ -90,12 +81,16 @@ ER_QALWAYS_INLINE void vbin(size_t n, const uint8_t *a, const uint8_t *b, uint8_
 
 void er_qu8_vadd__avx512(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *y,
                          const er_qvbin_params *p) {
-    if (split20_ok(&p->ma) && split20_ok(&p->mb)) vbin(n, a, b, y, p, false, true);
-    else vbin(n, a, b, y, p, false, false);
+    er_qsplit20 s2[2] = {{0}}; /* the 32-bit operand rescales where both qualify */
+    if (er_qsplit20_make(&p->ma, &s2[0]) && er_qsplit20_make(&p->mb, &s2[1]))
+        vbin(n, a, b, y, p, false, s2, true);
+    else
+        vbin(n, a, b, y, p, false, s2, false);
 }
 
 void er_qu8_vmul__avx512(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *y,
                          const er_qvbin_params *p) {
-    vbin(n, a, b, y, p, true, false);
+    const er_qsplit20 none[2] = {{0}};
+    vbin(n, a, b, y, p, true, none, false);
 }
 #endif

@@ -6,6 +6,19 @@
 
 #define NR 16
 
+/* Rows 0..ROWS-1 of column vector v (8 columns at j, cnt stored) requantized
+ * and stored; nonneg is a constant once inlined (er_q256_requant8). */
+ER_QALWAYS_INLINE void store_rows(size_t ROWS, __m256i acc[][2], size_t v,
+                                  const unsigned char *q, int has_left, int nonneg, __m256i lo,
+                                  __m256i hi, __m256i zp, uint8_t *c, size_t cs, size_t j,
+                                  size_t cnt) {
+#pragma GCC unroll 4
+    for (size_t r = 0; r < ROWS; r++)
+        er_q256_store_bytes(c + r * cs + j,
+                            er_q256_requant8(acc[r][v], q, NR, 8 * v, has_left, nonneg, lo, hi, zp),
+                            cnt);
+}
+
 ER_QALWAYS_INLINE void tile(size_t ROWS, size_t MRS, size_t nc, size_t kc4, size_t ks,
                             const uint8_t *const *a, const void *w, uint8_t *c, size_t cs,
                             const er_qgemm_params *p) {
@@ -54,21 +67,10 @@ ER_QALWAYS_INLINE void tile(size_t ROWS, size_t MRS, size_t nc, size_t kc4, size
             size_t j = j0 + 8 * v;
             if (j >= nc) break;
             size_t cnt = nc - j < 8 ? nc - j : 8;
-            if (p->lo >= 0) { /* a ReLU-like clamp: the cheaper MBQM (er_q256_requant8) */
-#pragma GCC unroll 4
-                for (size_t r = 0; r < ROWS; r++)
-                    er_q256_store_bytes(c + r * cs + j,
-                                        er_q256_requant8(acc[r][v], q, NR, 8 * v, p->has_left, 1,
-                                                         lo, hi, zp),
-                                        cnt);
-            } else {
-#pragma GCC unroll 4
-                for (size_t r = 0; r < ROWS; r++)
-                    er_q256_store_bytes(c + r * cs + j,
-                                        er_q256_requant8(acc[r][v], q, NR, 8 * v, p->has_left, 0,
-                                                         lo, hi, zp),
-                                        cnt);
-            }
+            if (p->lo >= 0) /* a ReLU-like clamp: the cheaper MBQM */
+                store_rows(ROWS, acc, v, q, p->has_left, 1, lo, hi, zp, c, cs, j, cnt);
+            else
+                store_rows(ROWS, acc, v, q, p->has_left, 0, lo, hi, zp, c, cs, j, cnt);
         }
     }
 }

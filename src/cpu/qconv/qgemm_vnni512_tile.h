@@ -7,6 +7,19 @@
 
 #define NR (16 * QT_NV)
 
+/* Rows 0..ROWS-1 of column vector v requantized and stored (mask m) at
+ * c + r * cs + j; nonneg is a constant once inlined (er_q512_mbqm8c). */
+ER_QALWAYS_INLINE void store_rows(size_t ROWS, __m512i acc[][QT_NV], size_t v,
+                                  const er_q512_cols *kc, int has_left, int nonneg, __m512i lo,
+                                  __m512i hi, __m512i zp, uint8_t *c, size_t cs, size_t j,
+                                  __mmask16 m) {
+#pragma GCC unroll 12
+    for (size_t r = 0; r < ROWS; r++) {
+        __m512i y = er_q512_requant16c(acc[r][v], kc, has_left, nonneg, lo, hi, zp);
+        _mm_mask_storeu_epi8(c + r * cs + j, m, _mm512_cvtepi32_epi8(y));
+    }
+}
+
 ER_QALWAYS_INLINE void tile(size_t ROWS, size_t MRS, size_t nc, size_t kc4, size_t ks,
                             const uint8_t *const *a, const void *w, uint8_t *c, size_t cs,
                             const er_qgemm_params *p) {
@@ -52,19 +65,10 @@ ER_QALWAYS_INLINE void tile(size_t ROWS, size_t MRS, size_t nc, size_t kc4, size
             size_t cnt = nc - j < 16 ? nc - j : 16;
             __mmask16 m = (__mmask16)((1u << cnt) - 1);
             const er_q512_cols kc = er_q512_load_cols(q, NR, 16 * v, p->has_left);
-            if (p->lo >= 0) { /* a ReLU-like clamp: the cheaper MBQM (er_q512_mbqm8c) */
-#pragma GCC unroll 12
-                for (size_t r = 0; r < ROWS; r++) {
-                    __m512i y = er_q512_requant16c(acc[r][v], &kc, p->has_left, 1, lo, hi, zp);
-                    _mm_mask_storeu_epi8(c + r * cs + j, m, _mm512_cvtepi32_epi8(y));
-                }
-            } else {
-#pragma GCC unroll 12
-                for (size_t r = 0; r < ROWS; r++) {
-                    __m512i y = er_q512_requant16c(acc[r][v], &kc, p->has_left, 0, lo, hi, zp);
-                    _mm_mask_storeu_epi8(c + r * cs + j, m, _mm512_cvtepi32_epi8(y));
-                }
-            }
+            if (p->lo >= 0) /* a ReLU-like clamp: the cheaper MBQM */
+                store_rows(ROWS, acc, v, &kc, p->has_left, 1, lo, hi, zp, c, cs, j, m);
+            else
+                store_rows(ROWS, acc, v, &kc, p->has_left, 0, lo, hi, zp, c, cs, j, m);
         }
     }
 }

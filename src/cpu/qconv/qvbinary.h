@@ -50,6 +50,34 @@ void er_qvadd_params(er_qvbin_params *p, er_dtype a_dt, float a_s, int32_t a_zp,
                      float b_s, int32_t b_zp, float y_s, int32_t y_zp, int32_t y_min,
                      int32_t y_max);
 
+/* QAdd's operand rescale MBQM(d * 2^20, m), d = a - a_zp in [-255, 255], in
+ * 32-bit lanes (the vector kernels; half the multiplies and shifts of the
+ * 64-bit form). cpos and dneg (qgemm.h) are multiples of 2^20, so with
+ * e = rshift - 31
+ *   MBQM = floor((d M + C) / 2^(11+e)),  C = (cpos - [d M < -2^10] dneg) / 2^20,
+ * where d M < -2^10 exactly when d < 0 (M >= 2^30), and with M = Mh 2^8 + Ml
+ * the nested floors give
+ *   MBQM = floor((d Mh + floor((d Ml + C) / 2^8)) / 2^(3+e)),
+ * every term inside int32 when e <= 20: |d Mh| <= 255 (2^23 - 1), |C| <=
+ * 2^30 + 2^10. er_qsplit20_make fills the constants and says whether m
+ * qualifies (no left shift, M >= 2^30, e <= 20: every QAdd whose operand
+ * scales differ by less than 2^19); else the kernels use the 64-bit form. */
+typedef struct er_qsplit20 {
+    int32_t mh, ml;     /* M >> 8, M & 255 */
+    int32_t cpos, cneg; /* C for d >= 0 and for d < 0 */
+    int32_t shift;      /* 3 + e */
+} er_qsplit20;
+
+static inline bool er_qsplit20_make(const er_qcol *q, er_qsplit20 *k) {
+    if (q->left != 0 || q->mult < ((int64_t)1 << 30) || q->rshift > 51) return false;
+    k->mh = (int32_t)(q->mult >> 8);
+    k->ml = (int32_t)(q->mult & 255);
+    k->cpos = (int32_t)(q->cpos >> ER_QADD_SHIFT);
+    k->cneg = (int32_t)((q->cpos - q->dneg) >> ER_QADD_SHIFT);
+    k->shift = (int32_t)q->rshift - 31 + 3;
+    return true;
+}
+
 #if ER_QARCH_X86_64
 /* er_qu8_vadd__<isa>'s 32-bit operand rescale, out[i] = MBQM(d[i] * 2^20, m)
  * for d[i] in [-255, 255], exposed for its exhaustive test; false (nothing
