@@ -53,12 +53,13 @@ ER_QALWAYS_INLINE void dw32(size_t channels, size_t out_w, const uint8_t *const 
                 __m256i x1 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(ih));
                 __m256i x2 = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(il, 1));
                 __m256i x3 = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(ih, 1));
+                /* weight pairs in er_qdw_p2_pos order: channels 0-7, 16-23, 8-15, 24-31 */
                 acc[0] = _mm256_add_epi32(
                     acc[0], _mm256_madd_epi16(x0, _mm256_loadu_si256((const __m256i *)wt)));
-                acc[1] = _mm256_add_epi32(
-                    acc[1], _mm256_madd_epi16(x1, _mm256_loadu_si256((const __m256i *)(wt + 16))));
                 acc[2] = _mm256_add_epi32(
-                    acc[2], _mm256_madd_epi16(x2, _mm256_loadu_si256((const __m256i *)(wt + 32))));
+                    acc[2], _mm256_madd_epi16(x2, _mm256_loadu_si256((const __m256i *)(wt + 16))));
+                acc[1] = _mm256_add_epi32(
+                    acc[1], _mm256_madd_epi16(x1, _mm256_loadu_si256((const __m256i *)(wt + 32))));
                 acc[3] = _mm256_add_epi32(
                     acc[3], _mm256_madd_epi16(x3, _mm256_loadu_si256((const __m256i *)(wt + 48))));
             }

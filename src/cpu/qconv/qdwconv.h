@@ -18,9 +18,11 @@
  *
  * Packed weights come in blocks of ER_QDW_CT channels, one of two layouts:
  *   ER_QDW_PLAIN  int32 bias'[CT] | int16 w'[ks][CT] | epilogue arrays
- *   ER_QDW_P2     (AVX2) int32 bias'[CT] | int16 w'[ceil(ks/2)][CT][2]: taps
- *                 2g and 2g + 1 of a channel side by side for one vpmaddwd
- *                 (a missing last tap 0) | epilogue arrays
+ *   ER_QDW_P2     (AVX2, AVX-512 without VNNI) int32 bias'[CT] | int16
+ *                 w'[ceil(ks/2)][CT][2]: taps 2g and 2g + 1 of a channel side
+ *                 by side for one vpmaddwd (a missing last tap 0), channels
+ *                 at er_qdw_p2_pos (the order byte unpacks of two tap rows
+ *                 produce) | epilogue arrays
  *   ER_QDW_C4     (AVX-512 VNNI) int32 bias'[CT] | int8 w'[ks4/4][4 x 64 B]
  *                 with taps in groups of 4 interleaved per channel and the
  *                 channels of each 64-byte vector in the order the in-lane
@@ -74,6 +76,15 @@ static inline size_t er_qdw_off_q(er_qdw_layout l, size_t ks) {
 }
 static inline size_t er_qdw_block_bytes(er_qdw_layout l, size_t ks) {
     return (er_qdw_off_q(l, ks) + ER_QDW_CT * 36 + 63) & ~(size_t)63;
+}
+
+/* ER_QDW_P2: packed position (0..63) of channel c (0..63) of a block: per 32
+ * channels, groups of 8 in the order 0-7, 16-23, 8-15, 24-31 (the in-lane
+ * byte unpacks of two 32-channel tap rows give channels 0-7 and 16-23, then
+ * 8-15 and 24-31). */
+static inline int er_qdw_p2_pos(int c) {
+    int r = c % 32, g8 = r / 8;
+    return c - r + 8 * (((g8 & 1) << 1) | (g8 >> 1)) + r % 8;
 }
 
 /* ER_QDW_C4: packed position (0..63) of channel c (0..63) of a block: vector

@@ -50,7 +50,8 @@ void er_qdw_pack(er_qdw_layout l, int64_t channels, int64_t ks, er_qgemm_wget wg
                        (size_t)(t % 4)] = (int8_t)v;
                 } else if (l == ER_QDW_P2) { /* pair t/2, channel c, slot t%2 */
                     int16_t *wp = (int16_t *)(base + er_qdw_off_w());
-                    wp[((size_t)(t / 2) * ER_QDW_CT + (size_t)c) * 2 + (size_t)(t % 2)] = (int16_t)v;
+                    size_t at = (size_t)(t / 2) * ER_QDW_CT + (size_t)er_qdw_p2_pos((int)c);
+                    wp[at * 2 + (size_t)(t % 2)] = (int16_t)v;
                 } else {
                     int16_t *wp = (int16_t *)(base + er_qdw_off_w());
                     wp[(size_t)t * ER_QDW_CT + (size_t)c] = (int16_t)v;
