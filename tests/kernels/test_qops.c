@@ -175,6 +175,12 @@ TEST(qops_conv_nhwc_matches_qconv) {
         int64_t kh = qt_int(&r, 1, 3), kw = qt_int(&r, 1, 3);
         int64_t s[2] = {qt_int(&r, 1, 2), qt_int(&r, 1, 2)}, dl[2] = {qt_int(&r, 1, 2), 1};
         int64_t pads[4] = {qt_int(&r, 0, 2), qt_int(&r, 0, 2), qt_int(&r, 0, 2), qt_int(&r, 0, 2)};
+        if (gsel == 1 && qt_int(&r, 0, 2) == 0) { /* dwconv3x3 over several channel groups */
+            C = M = group = qt_int(&r, 65, 160);
+            kh = kw = 3;
+            s[0] = s[1] = dl[0] = 1;
+            pads[0] = pads[1] = pads[2] = pads[3] = 1;
+        }
         if (H + pads[0] + pads[2] < (kh - 1) * dl[0] + 1 || W + pads[1] + pads[3] < kw) {
             qo_free(&p);
             continue;

@@ -170,7 +170,7 @@ void er_qu8_qc8w_dwconv_64c__avx512vnni(size_t channels, size_t out_w, const uin
  * (x - 1, x, x + 1, zero), kw = 0, 1, 2 of one kernel row in one 4-tap group.
  * Each input row is read by three output rows, so the byte/word unpacks run
  * once per input pixel instead of three times per output pixel. */
-void er_qdw_c4_rows3__avx512vnni(size_t channels, size_t w, const uint8_t *row,
+void er_qdw_c4_rows3__avx512vnni(size_t channels, size_t w, const uint8_t *row, size_t stride,
                                  const uint8_t *zrow, uint32_t xr, unsigned char *out) {
     size_t blocks = (channels + ER_QDW_CT - 1) / ER_QDW_CT;
     const __m512i vxr = _mm512_set1_epi8((char)(xr ? 0x80 : 0)), z = _mm512_setzero_si512();
@@ -178,9 +178,9 @@ void er_qdw_c4_rows3__avx512vnni(size_t channels, size_t w, const uint8_t *row,
         size_t c0 = b * ER_QDW_CT, cnt = channels - c0 < ER_QDW_CT ? channels - c0 : ER_QDW_CT;
         __mmask64 m = cnt == 64 ? ~(__mmask64)0 : (((__mmask64)1 << cnt) - 1);
         for (size_t x = 0; x < w; x++) {
-            const uint8_t *p0 = row && x > 0 ? row + (x - 1) * channels : zrow;
-            const uint8_t *p1 = row ? row + x * channels : zrow;
-            const uint8_t *p2 = row && x + 1 < w ? row + (x + 1) * channels : zrow;
+            const uint8_t *p0 = row && x > 0 ? row + (x - 1) * stride : zrow;
+            const uint8_t *p1 = row ? row + x * stride : zrow;
+            const uint8_t *p2 = row && x + 1 < w ? row + (x + 1) * stride : zrow;
             unsigned char *o = out + (x * blocks + b) * 256;
             if (cnt <= 32) { /* 256-bit, as dw32 computes it */
                 __mmask32 m32 = (__mmask32)m;

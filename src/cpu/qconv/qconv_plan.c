@@ -40,7 +40,8 @@ struct er_qconv_plan {
     const er_qdw_ukernel *dk;
     void *packed;
     bool packed_borrowed; /* packed is a .erm's pre-packed blob: not ours to free */
-    unsigned char *dw3_pad; /* dwconv3x3: the laid-out padding row (constant) */
+    unsigned char *dw3_pad; /* dwconv3x3: the laid-out padding row of each group */
+    int64_t dw3_groups;     /* dwconv3x3: channel groups (whole 64-channel blocks) */
     char layout[160];    /* GEMM family: names the packed layout (--prepack) */
     size_t group_bytes;  /* packed bytes per group (GEMM family) */
     size_t panel_bytes;  /* one NR panel */
@@ -136,6 +137,14 @@ static bool weights_fit_int8(const er_qconv_desc *d, const uint8_t *w, const int
         }
     }
     return true;
+}
+
+/* dwconv3x3 channel group g: its first 64-channel block and block count
+ * (the blocks split as evenly as they go). */
+static void dw3_group(const er_qconv_plan *p, int64_t g, int64_t *b0, int64_t *nb) {
+    int64_t blocks = (p->d.C + ER_QDW_CT - 1) / ER_QDW_CT, G = p->dw3_groups;
+    *b0 = blocks * g / G;
+    *nb = blocks * (g + 1) / G - *b0;
 }
 
 static er_status plan_fail_nomem(er_qconv_plan *p) {
@@ -253,6 +262,14 @@ er_status er_qconv_plan_create_packed(const er_qconv_desc *d, const void *w, con
         er_qdw_pack(p->dk->layout, d->C, pks, dw3 ? wget_dw3 : wget_dw, &s, bias, p->zu, cols,
                     p->packed);
         if (dw3) { /* per thread: three laid-out input rows; the padding row once */
+            /* with few rows per thread, threads split the channels (whole
+             * blocks) first: each thread lays out the input rows its output
+             * rows need, so a row split lays out up to two extra rows per
+             * thread (on 7x7 and 14x14 layers that was most of the work);
+             * with many rows the row split balances better */
+            p->dw3_groups = d->N * d->OH >= 8 * (int64_t)p->threads ? 1
+                            : p->threads < (int)blocks            ? p->threads
+                                                                  : (int64_t)blocks;
             size_t row_bytes;
             if (!er_mul_size(&row_bytes, (size_t)d->W * blocks, 256) ||
                 !er_mul_size(&p->thread_bytes, row_bytes, 3)) {
@@ -262,8 +279,17 @@ er_status er_qconv_plan_create_packed(const er_qconv_desc *d, const void *w, con
                 return plan_fail_nomem(p);
             } else {
 #if ER_QARCH_X86_64
-                er_qdw_c4_rows3__avx512vnni((size_t)d->C, (size_t)d->W, NULL, p->zero,
-                                            d->x_dtype == ER_I8 ? 0x80u : 0u, p->dw3_pad);
+                for (int64_t g = 0; g < p->dw3_groups; g++) { /* group g's at its first block */
+                    int64_t b0, nb;
+                    dw3_group(p, g, &b0, &nb);
+                    size_t cs = (size_t)b0 * ER_QDW_CT;
+                    size_t cn = (size_t)(d->C - (int64_t)cs) < (size_t)nb * ER_QDW_CT
+                                    ? (size_t)d->C - cs
+                                    : (size_t)nb * ER_QDW_CT;
+                    er_qdw_c4_rows3__avx512vnni(cn, (size_t)d->W, NULL, 0, p->zero + cs,
+                                                d->x_dtype == ER_I8 ? 0x80u : 0u,
+                                                p->dw3_pad + (size_t)d->W * (size_t)b0 * 256);
+                }
 #endif
             }
         } else if (!er_mul_size(&p->thread_bytes, (size_t)(d->OW * taps), sizeof(uint8_t *))) {
@@ -575,46 +601,64 @@ static void dw_pointers(const er_qconv_plan *p, const uint8_t *x, int64_t n, int
     }
 }
 
-/* dwconv3x3: output rows [begin, end); each input row is laid out once into
- * one of three slots (input row i in slot i % 3) and read by the up to three
- * output rows that need it; rows above and below the image read the padding
- * row the plan laid out once. */
+/* dwconv3x3: items (channel group, output row), rows fastest; each input row
+ * of a group is laid out once into one of three slots (input row i in slot
+ * i % 3) and read by the up to three output rows that need it; rows above and
+ * below the image read the group's padding row the plan laid out once. */
 static void dw3_task(void *arg, int64_t begin, int64_t end, int tid) {
 #if ER_QARCH_X86_64
     const qrun *r = arg;
     const er_qconv_plan *p = r->p;
     const er_qconv_desc *d = &p->d;
     size_t rb = (size_t)d->W * (size_t)((d->C + ER_QDW_CT - 1) / ER_QDW_CT) * 256;
+    size_t block = er_qdw_block_bytes(ER_QDW_C4, 12);
     unsigned char *buf = r->scratch + (size_t)tid * p->thread_bytes;
     unsigned char *slot[3] = {buf, buf + rb, buf + 2 * rb};
-    const unsigned char *pad = p->dw3_pad;
-    int64_t have[3] = {-1, -1, -1};
+    int64_t have[3] = {-1, -1, -1}, group = -1, rows = d->N * d->OH;
     uint32_t xr = d->x_dtype == ER_I8 ? 0x80u : 0u;
     const uint8_t *x = r->x;
-    for (int64_t row = begin; row < end; row++) { /* row = n * OH + oh */
+    size_t cs = 0, cn = 0;
+    const unsigned char *pad = NULL, *w = NULL;
+    for (int64_t it = begin; it < end; it++) {
+        int64_t g = it / rows, row = it % rows; /* row = n * OH + oh */
+        if (g != group) { /* a new channel range: the laid-out rows are stale */
+            int64_t b0, nb;
+            dw3_group(p, g, &b0, &nb);
+            cs = (size_t)b0 * ER_QDW_CT;
+            cn = (size_t)d->C - cs < (size_t)nb * ER_QDW_CT ? (size_t)d->C - cs
+                                                             : (size_t)nb * ER_QDW_CT;
+            pad = p->dw3_pad + (size_t)d->W * (size_t)b0 * 256;
+            w = (const unsigned char *)p->packed + (size_t)b0 * block;
+            have[0] = have[1] = have[2] = -1;
+            group = g;
+        }
         int64_t n = row / d->OH, oh = row % d->OH;
         const unsigned char *rr[3];
-        for (int g = 0; g < 3; g++) {
-            int64_t ih = oh - 1 + g;
+        for (int k = 0; k < 3; k++) {
+            int64_t ih = oh - 1 + k;
             if (ih < 0 || ih >= d->H) {
-                rr[g] = pad;
+                rr[k] = pad;
                 continue;
             }
             int64_t id = n * d->H + ih;
             int s = (int)(id % 3);
             if (have[s] != id) {
-                er_qdw_c4_rows3__avx512vnni((size_t)d->C, (size_t)d->W,
-                                            x + (size_t)id * (size_t)(d->W * d->C), p->zero, xr,
-                                            slot[s]);
+                er_qdw_c4_rows3__avx512vnni(cn, (size_t)d->W,
+                                            x + (size_t)id * (size_t)(d->W * d->C) + cs,
+                                            (size_t)d->C, p->zero + cs, xr, slot[s]);
                 have[s] = id;
             }
-            rr[g] = slot[s];
+            rr[k] = slot[s];
         }
-        uint8_t *y = r->y + row * d->OW * d->M;
-        er_qdw_c4_conv3__avx512vnni((size_t)d->C, (size_t)d->OW, rr[0], rr[1], rr[2], p->packed,
-                                    y, (size_t)d->M, &p->qp);
-        if (r->res)
-            p->add((size_t)(d->OW * d->M), y, r->res + (y - r->y), y, &p->add_p);
+        uint8_t *y = r->y + row * d->OW * d->M + cs;
+        er_qdw_c4_conv3__avx512vnni(cn, (size_t)d->OW, rr[0], rr[1], rr[2], w, y, (size_t)d->M,
+                                    &p->qp);
+        if (r->res && cn == (size_t)d->M) /* whole pixels: the row is one run */
+            p->add((size_t)d->OW * cn, y, r->res + (y - r->y), y, &p->add_p);
+        else if (r->res) /* the group's channels of each pixel */
+            for (int64_t ox = 0; ox < d->OW; ox++)
+                p->add(cn, y + ox * d->M, r->res + (y + ox * d->M - r->y), y + ox * d->M,
+                       &p->add_p);
     }
 #else
     (void)arg, (void)begin, (void)end, (void)tid;
@@ -665,7 +709,7 @@ void er_qconv_run_residual(const er_qconv_plan *p, const void *x, const void *re
         return;
     }
     if (p->algo == QA_DW3) {
-        er_parallel_for(pool, d->N * d->OH, 1, dw3_task, &r);
+        er_parallel_for_even(pool, p->dw3_groups * d->N * d->OH, 1, dw3_task, &r);
         return;
     }
     if (p->copy_x) {

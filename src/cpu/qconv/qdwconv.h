@@ -103,11 +103,13 @@ static inline int er_qdw_c4_half_channel(int c) { return 8 * ((c % 16) / 4) + 4 
  * for it - per pixel x and 64-channel block, at out + (x * blocks + b) * 256,
  * the four vectors that interleave the taps (x - 1, x, x + 1, 0) the way the
  * VNNI kernel's unpacks do (256-bit halves for a last block of <= 32
- * channels); pixels -1 and w and a NULL row read zrow (raw input zero point);
+ * channels); pixel x's channels start at row + x * stride (a group of
+ * channels of a wider row); pixels -1 and w and a NULL row read zrow (raw
+ * input zero point);
  * xr flips int8 input. er_qdw_c4_conv3 makes one output row of w pixels from
  * the laid-out rows of kernel rows 0, 1, 2 - the same bytes dwconv_64c gives.
  * out and the rows: 64-byte aligned, w * ceil(channels / 64) * 256 bytes. */
-void er_qdw_c4_rows3__avx512vnni(size_t channels, size_t w, const uint8_t *row,
+void er_qdw_c4_rows3__avx512vnni(size_t channels, size_t w, const uint8_t *row, size_t stride,
                                  const uint8_t *zrow, uint32_t xr, unsigned char *out);
 void er_qdw_c4_conv3__avx512vnni(size_t channels, size_t out_w, const unsigned char *r0,
                                  const unsigned char *r1, const unsigned char *r2,
