@@ -4,54 +4,54 @@
  * word unpacks into four vectors whose 32-bit lanes hold one channel's four
  * taps, so one vpdpbusd sums 4 taps x 16 channels; the packing stores weights,
  * biases and epilogue constants in that channel order (er_qdw_c4_channel), and
- * a 4x4 dword transpose puts the output bytes back in channel order. Taps past
- * ks (up to a multiple of 4) read tap 0 with zero weights. */
+ * the saturating packs to bytes put the outputs back in channel order (the
+ * unpacks' inverse). Taps past ks (up to a multiple of 4) read tap 0 with zero
+ * weights. */
 #if defined(__x86_64__)
 #include "cpu/qconv/qdwconv.h"
 #include "cpu/qconv/qgemm_avx512.h"
 
+/* Bytes of 16-lane int32 vectors already in the output type's range (see
+ * store64): unsigned saturation for outputs >= 0, signed otherwise. */
+ER_QALWAYS_INLINE __m512i pack_bytes(__m512i w01, __m512i w23, const er_qgemm_params *p) {
+    return p->lo + p->zp >= 0 ? _mm512_packus_epi16(w01, w23) : _mm512_packs_epi16(w01, w23);
+}
+
 /* The epilogue of a 32-channel block (ER_QDW_C4 half order): vectors k = 0,
- * 1 and 2, 3 joined for two 16-lane requantizations, then a dword shuffle
- * back to channel order; stores the cnt (mask m) bytes at y. */
+ * 1 and 2, 3 joined for two 16-lane requantizations, packed to bytes (dword
+ * 4 j + i of the packs is channels 16 L + 4 k .. +3 with j = 2 (k % 2) + L,
+ * i = k / 2), one dword permute back to channel order; stores the cnt (mask
+ * m) bytes at y. */
 ER_QALWAYS_INLINE void store32(__m256i a0, __m256i a1, __m256i a2, __m256i a3,
                                const unsigned char *q, uint8_t *y, __mmask32 m,
                                const er_qgemm_params *p, bool nonneg, __m512i lo, __m512i hi,
                                __m512i zp) {
+    const __m512i order = _mm512_setr_epi32(0, 8, 1, 9, 4, 12, 5, 13, 0, 0, 0, 0, 0, 0, 0, 0);
     __m512i z01 = _mm512_inserti64x4(_mm512_castsi256_si512(a0), a1, 1);
     __m512i z23 = _mm512_inserti64x4(_mm512_castsi256_si512(a2), a3, 1);
-    __m128 x01 = _mm_castsi128_ps(
-        _mm512_cvtepi32_epi8(er_q512_requant16(z01, q, 64, 0, p->has_left, nonneg, lo, hi,
-                                               zp)));
-    __m128 x23 = _mm_castsi128_ps(
-        _mm512_cvtepi32_epi8(er_q512_requant16(z23, q, 64, 16, p->has_left, nonneg, lo, hi,
-                                               zp)));
-    /* x01 dword 2k + L = channels 16 L + 4 k .. +3 (k = 0, 1), x23 likewise k = 2, 3 */
-    __m128i o0 = _mm_castps_si128(_mm_shuffle_ps(x01, x23, _MM_SHUFFLE(2, 0, 2, 0)));
-    __m128i o1 = _mm_castps_si128(_mm_shuffle_ps(x01, x23, _MM_SHUFFLE(3, 1, 3, 1)));
-    _mm256_mask_storeu_epi8(y, m, _mm256_inserti128_si256(_mm256_castsi128_si256(o0), o1, 1));
+    __m512i y01 = er_q512_requant16(z01, q, 64, 0, p->has_left, nonneg, lo, hi, zp);
+    __m512i y23 = er_q512_requant16(z23, q, 64, 16, p->has_left, nonneg, lo, hi, zp);
+    __m512i w = _mm512_packs_epi32(y01, y23);
+    __m512i o = _mm512_permutexvar_epi32(order, pack_bytes(w, w, p));
+    _mm256_mask_storeu_epi8(y, m, _mm512_castsi512_si256(o));
 }
 
-/* The epilogue of a 64-channel block: four 16-lane requantizations, a 4x4
- * dword transpose back to channel order, a masked store of cnt bytes. */
+/* The epilogue of a 64-channel block: four 16-lane requantizations packed
+ * to bytes by saturating packs, which also restore channel order: per
+ * 128-bit lane L the packs give a0's four values, then a1's, a2's, a3's, and
+ * a_k's lane L holds channels 16 L + 4 k .. +3 (er_qdw_c4_channel). The
+ * values are already clamped to the output type's range, so the saturation
+ * never acts: unsigned for outputs >= 0 (uint8, or int8 clamped at >= 0),
+ * signed otherwise (int8). A masked store of cnt bytes. */
 ER_QALWAYS_INLINE void store64(__m512i a0, __m512i a1, __m512i a2, __m512i a3,
                                const unsigned char *q, uint8_t *y, __mmask64 m,
                                const er_qgemm_params *p, bool nonneg, __m512i lo, __m512i hi,
                                __m512i zp) {
-    __m128i x0 =
-        _mm512_cvtepi32_epi8(er_q512_requant16(a0, q, 64, 0, p->has_left, nonneg, lo, hi, zp));
-    __m128i x1 =
-        _mm512_cvtepi32_epi8(er_q512_requant16(a1, q, 64, 16, p->has_left, nonneg, lo, hi, zp));
-    __m128i x2 =
-        _mm512_cvtepi32_epi8(er_q512_requant16(a2, q, 64, 32, p->has_left, nonneg, lo, hi, zp));
-    __m128i x3 =
-        _mm512_cvtepi32_epi8(er_q512_requant16(a3, q, 64, 48, p->has_left, nonneg, lo, hi, zp));
-    /* x_k dword L = channels 16L + 4k .. +3: transpose 4x4 dwords */
-    __m128i t0 = _mm_unpacklo_epi32(x0, x1), t1 = _mm_unpackhi_epi32(x0, x1);
-    __m128i t2 = _mm_unpacklo_epi32(x2, x3), t3 = _mm_unpackhi_epi32(x2, x3);
-    __m512i o = _mm512_castsi128_si512(_mm_unpacklo_epi64(t0, t2));
-    o = _mm512_inserti32x4(o, _mm_unpackhi_epi64(t0, t2), 1);
-    o = _mm512_inserti32x4(o, _mm_unpacklo_epi64(t1, t3), 2);
-    o = _mm512_inserti32x4(o, _mm_unpackhi_epi64(t1, t3), 3);
+    __m512i y0 = er_q512_requant16(a0, q, 64, 0, p->has_left, nonneg, lo, hi, zp);
+    __m512i y1 = er_q512_requant16(a1, q, 64, 16, p->has_left, nonneg, lo, hi, zp);
+    __m512i y2 = er_q512_requant16(a2, q, 64, 32, p->has_left, nonneg, lo, hi, zp);
+    __m512i y3 = er_q512_requant16(a3, q, 64, 48, p->has_left, nonneg, lo, hi, zp);
+    __m512i o = pack_bytes(_mm512_packs_epi32(y0, y1), _mm512_packs_epi32(y2, y3), p);
     _mm512_mask_storeu_epi8(y, m, o);
 }
 
