@@ -139,12 +139,14 @@ static bool weights_fit_int8(const er_qconv_desc *d, const uint8_t *w, const int
     return true;
 }
 
-/* dwconv3x3 channel group g: its first 64-channel block and block count
- * (the blocks split as evenly as they go). */
-static void dw3_group(const er_qconv_plan *p, int64_t g, int64_t *b0, int64_t *nb) {
+/* dwconv3x3 channel group g (the 64-channel blocks split as evenly as they
+ * go): its first block, returned, and its channel count. */
+static int64_t dw3_group(const er_qconv_plan *p, int64_t g, size_t *channels) {
     int64_t blocks = (p->d.C + ER_QDW_CT - 1) / ER_QDW_CT, G = p->dw3_groups;
-    *b0 = blocks * g / G;
-    *nb = blocks * (g + 1) / G - *b0;
+    int64_t b0 = blocks * g / G, b1 = blocks * (g + 1) / G;
+    int64_t c1 = b1 * ER_QDW_CT < p->d.C ? b1 * ER_QDW_CT : p->d.C;
+    *channels = (size_t)(c1 - b0 * ER_QDW_CT);
+    return b0;
 }
 
 static er_status plan_fail_nomem(er_qconv_plan *p) {
@@ -280,12 +282,9 @@ er_status er_qconv_plan_create_packed(const er_qconv_desc *d, const void *w, con
             } else {
 #if ER_QARCH_X86_64
                 for (int64_t g = 0; g < p->dw3_groups; g++) { /* group g's at its first block */
-                    int64_t b0, nb;
-                    dw3_group(p, g, &b0, &nb);
+                    size_t cn;
+                    int64_t b0 = dw3_group(p, g, &cn);
                     size_t cs = (size_t)b0 * ER_QDW_CT;
-                    size_t cn = (size_t)(d->C - (int64_t)cs) < (size_t)nb * ER_QDW_CT
-                                    ? (size_t)d->C - cs
-                                    : (size_t)nb * ER_QDW_CT;
                     er_qdw_c4_rows3__avx512vnni(cn, (size_t)d->W, NULL, 0, p->zero + cs,
                                                 d->x_dtype == ER_I8 ? 0x80u : 0u,
                                                 p->dw3_pad + (size_t)d->W * (size_t)b0 * 256);
@@ -622,11 +621,8 @@ static void dw3_task(void *arg, int64_t begin, int64_t end, int tid) {
     for (int64_t it = begin; it < end; it++) {
         int64_t g = it / rows, row = it % rows; /* row = n * OH + oh */
         if (g != group) { /* a new channel range: the laid-out rows are stale */
-            int64_t b0, nb;
-            dw3_group(p, g, &b0, &nb);
+            int64_t b0 = dw3_group(p, g, &cn);
             cs = (size_t)b0 * ER_QDW_CT;
-            cn = (size_t)d->C - cs < (size_t)nb * ER_QDW_CT ? (size_t)d->C - cs
-                                                             : (size_t)nb * ER_QDW_CT;
             pad = p->dw3_pad + (size_t)d->W * (size_t)b0 * 256;
             w = (const unsigned char *)p->packed + (size_t)b0 * block;
             have[0] = have[1] = have[2] = -1;
