@@ -22,7 +22,7 @@ void er_qu8_qc8w_gemm_32x32c64__amx(size_t mr, size_t nc, size_t kp, const uint8
     unsigned char cfg[64] __attribute__((aligned(64)));
     er_amx_config(cfg);
     ER_TILE_CONFIG(cfg);
-    size_t panel = er_qgemm_panel_bytes(ER_QAMX_NR, 1, kp);
+    size_t panel = er_qgemm_panel_stride(ER_QAMX_NR, 1, kp);
     size_t off_w = er_qgemm_off_w(ER_QAMX_NR), off_q = er_qgemm_off_q(ER_QAMX_NR, 1, kp);
     const __m512i lo = _mm512_set1_epi32(p->lo), hi = _mm512_set1_epi32(p->hi),
                   zp = _mm512_set1_epi32(p->zp);

@@ -8,7 +8,7 @@
 ER_QALWAYS_INLINE void tile(size_t ROWS, size_t MRS, size_t nc, size_t kc4, size_t ks,
                             const uint8_t *const *a, const void *w, uint8_t *c, size_t cs,
                             const er_qgemm_params *p) {
-    size_t panel = er_qgemm_panel_bytes(NR, ks, kc4);
+    size_t panel = er_qgemm_panel_stride(NR, ks, kc4);
     size_t off_w = er_qgemm_off_w(NR), off_q = er_qgemm_off_q(NR, ks, kc4);
     for (size_t j0 = 0; j0 < nc; j0 += NR) {
         const unsigned char *base = (const unsigned char *)w + (j0 / NR) * panel;

@@ -17,7 +17,7 @@ ER_QALWAYS_INLINE __m512i dot4(__m512i acc, __m512i alo, __m512i ahi, __m512i wl
 ER_QALWAYS_INLINE void tile(size_t ROWS, size_t MRS, size_t nc, size_t kc4, size_t ks,
                             const uint8_t *const *a, const void *w, uint8_t *c, size_t cs,
                             const er_qgemm_params *p) {
-    size_t panel = er_qgemm_panel_bytes(NR, ks, kc4);
+    size_t panel = er_qgemm_panel_stride(NR, ks, kc4);
     size_t off_w = er_qgemm_off_w(NR), off_q = er_qgemm_off_q(NR, ks, kc4);
     const __m512i lo = _mm512_set1_epi32(p->lo), hi = _mm512_set1_epi32(p->hi),
                   zp = _mm512_set1_epi32(p->zp), low_bytes = _mm512_set1_epi16(0x00ff);

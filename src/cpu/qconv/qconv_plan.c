@@ -478,6 +478,60 @@ static void copy_task(void *arg, int64_t begin, int64_t end, int tid) {
     }
 }
 
+/* The A row pointers of one item's m rows from output pixel r0 (and, for
+ * im2col, the packed rows in rowbuf): every algorithm but gemm. */
+static void item_rows(const qrun *r, int64_t r0, size_t m, const uint8_t *xg, const uint8_t **a,
+                      uint8_t *rowbuf) {
+    const er_qconv_plan *p = r->p;
+    const er_qconv_desc *d = &p->d;
+    const int64_t ks = p->ks, row_step = d->dil_h * p->Wp * d->C; /* rows: tap t to t + 1 */
+    const int mr = p->mr;
+    int64_t ohw = d->OH * d->OW;
+    /* the block's first pixel; the next ones by increment (three 64-bit
+     * divisions per row were a third of a 3-channel stem's time) */
+    int64_t n = r0 / ohw, oh = r0 % ohw / d->OW, ow = r0 % d->OW;
+    for (size_t i = 0; i < m; i++) {
+        if (i) {
+            if (++ow == d->OW) {
+                ow = 0;
+                if (++oh == d->OH) {
+                    oh = 0;
+                    n++;
+                }
+            }
+        }
+        if (p->algo == QA_ROWS) { /* the padded copy: every tap in bounds */
+            const uint8_t *px =
+                r->x + ((n * p->Hp + oh * d->stride_h) * p->Wp + ow * d->stride_w) * d->C;
+            if (p->merge_kw) { /* tap t = kernel row t */
+                const uint8_t **at = a + i;
+                for (int64_t t = 0; t < ks; t++, at += mr, px += row_step) *at = px;
+            } else {
+                for (int64_t kh = 0, t = 0; kh < d->KH; kh++)
+                    for (int64_t kw = 0; kw < d->KW; kw++, t++)
+                        a[t * mr + (int64_t)i] =
+                            px + (kh * d->dil_h * p->Wp + kw * d->dil_w) * d->C;
+            }
+            continue;
+        }
+        uint8_t *dst = rowbuf + i * p->kc4;
+        for (int64_t kh = 0, t = 0; kh < d->KH; kh++) {
+            int64_t ih = oh * d->stride_h - d->pad_top + kh * d->dil_h;
+            for (int64_t kw = 0; kw < d->KW; kw++, t++) {
+                int64_t iw = ow * d->stride_w - d->pad_left + kw * d->dil_w;
+                bool in = ih >= 0 && ih < d->H && iw >= 0 && iw < d->W;
+                const uint8_t *src = in ? xg + ((n * d->H + ih) * d->W + iw) * d->C : p->zero;
+                if (p->algo == QA_IGEMM) a[t * mr + (int64_t)i] = src;
+                else memcpy(dst + t * p->Cg, src, (size_t)p->Cg);
+            }
+        }
+        if (p->algo == QA_IM2COL) {
+            memset(dst + p->kc, 0, p->kc4 - (size_t)p->kc);
+            a[i] = dst;
+        }
+    }
+}
+
 static void gemm_task(void *arg, int64_t begin, int64_t end, int tid) {
     const qrun *r = arg;
     const er_qconv_plan *p = r->p;
@@ -487,62 +541,25 @@ static void gemm_task(void *arg, int64_t begin, int64_t end, int tid) {
     uint8_t *rowbuf = (uint8_t *)a + align64(sizeof(uint8_t *) * (size_t)(p->ks * mr));
     uint8_t *panel = rowbuf + (p->algo == QA_IM2COL ? align64(p->kc4 * (size_t)mr + 64) : 0);
     int32_t *cbuf = (int32_t *)(panel + align64(p->kp * ER_QAMX_MR));
-    int64_t ohw = d->OH * d->OW;
+    /* item it = (group g, column block cb, row block rb), rb fastest: found
+     * once and then counted on, no divisions per item */
+    int64_t rb = begin % p->n_rb, cb = begin / p->n_rb % p->n_cb, g = begin / (p->n_rb * p->n_cb);
     for (int64_t it = begin; it < end; it++) {
-        int64_t rb = it % p->n_rb, cb = (it / p->n_rb) % p->n_cb, g = it / (p->n_rb * p->n_cb);
+        if (it > begin && ++rb == p->n_rb) {
+            rb = 0;
+            if (++cb == p->n_cb) {
+                cb = 0;
+                g++;
+            }
+        }
         int64_t r0 = rb * p->rb_rows, n0 = cb * p->ncb;
         size_t m = (size_t)(p->rows - r0 < p->rb_rows ? p->rows - r0 : p->rb_rows);
         size_t nc = (size_t)(p->Mg - n0 < p->ncb ? p->Mg - n0 : p->ncb);
         const uint8_t *xg = r->x + g * p->Cg;
-        const int64_t ks = p->ks, row_step = d->dil_h * p->Wp * d->C; /* rows: tap t to t + 1 */
-        /* the block's first pixel; the next ones by increment (three 64-bit
-         * divisions per row were a third of a 3-channel stem's time) */
-        int64_t n = r0 / ohw, oh = r0 % ohw / d->OW, ow = r0 % d->OW;
-        for (size_t i = 0; i < m; i++) {
-            int64_t row = r0 + (int64_t)i;
-            if (i) {
-                if (++ow == d->OW) {
-                    ow = 0;
-                    if (++oh == d->OH) {
-                        oh = 0;
-                        n++;
-                    }
-                }
-            }
-            if (p->algo == QA_GEMM) {
-                a[i] = xg + row * d->C;
-                continue;
-            }
-            if (p->algo == QA_ROWS) { /* the padded copy: every tap in bounds */
-                const uint8_t *px =
-                    r->x + ((n * p->Hp + oh * d->stride_h) * p->Wp + ow * d->stride_w) * d->C;
-                if (p->merge_kw) { /* tap t = kernel row t */
-                    const uint8_t **at = a + i;
-                    for (int64_t t = 0; t < ks; t++, at += mr, px += row_step) *at = px;
-                } else {
-                    for (int64_t kh = 0, t = 0; kh < d->KH; kh++)
-                        for (int64_t kw = 0; kw < d->KW; kw++, t++)
-                            a[t * mr + (int64_t)i] =
-                                px + (kh * d->dil_h * p->Wp + kw * d->dil_w) * d->C;
-                }
-                continue;
-            }
-            uint8_t *dst = rowbuf + i * p->kc4;
-            for (int64_t kh = 0, t = 0; kh < d->KH; kh++) {
-                int64_t ih = oh * d->stride_h - d->pad_top + kh * d->dil_h;
-                for (int64_t kw = 0; kw < d->KW; kw++, t++) {
-                    int64_t iw = ow * d->stride_w - d->pad_left + kw * d->dil_w;
-                    bool in = ih >= 0 && ih < d->H && iw >= 0 && iw < d->W;
-                    const uint8_t *src = in ? xg + ((n * d->H + ih) * d->W + iw) * d->C : p->zero;
-                    if (p->algo == QA_IGEMM) a[t * mr + (int64_t)i] = src;
-                    else memcpy(dst + t * p->Cg, src, (size_t)p->Cg);
-                }
-            }
-            if (p->algo == QA_IM2COL) {
-                memset(dst + p->kc, 0, p->kc4 - (size_t)p->kc);
-                a[i] = dst;
-            }
-        }
+        if (p->algo == QA_GEMM) /* rows at pixel stride C: no coordinates */
+            for (size_t i = 0; i < m; i++) a[i] = xg + (r0 + (int64_t)i) * d->C;
+        else
+            item_rows(r, r0, m, xg, a, rowbuf);
         const unsigned char *w = (const unsigned char *)p->packed + (size_t)g * p->group_bytes +
                                  (size_t)(n0 / nr) * p->panel_bytes;
         uint8_t *y = r->y + r0 * d->M + g * p->Mg + n0;

@@ -178,6 +178,12 @@ static inline size_t er_qgemm_off_q(int nr, size_t ks, size_t kc4) {
 }
 /* Bytes of one packed panel; 0 on overflow. Always a multiple of 64. */
 size_t er_qgemm_panel_bytes(int nr, size_t ks, size_t kc4);
+/* The same without the overflow checks, for microkernels: their plan checked
+ * er_qgemm_panel_bytes (an out-of-line call per kernel call cost 0.4% of a
+ * model). */
+static inline size_t er_qgemm_panel_stride(int nr, size_t ks, size_t kc4) {
+    return (er_qgemm_off_q(nr, ks, kc4) + (size_t)nr * 36 + 63) & ~(size_t)63;
+}
 
 /* Weight accessor for packing (depthwise, qdwconv.h): w'[t][k][n] (tap t,
  * row k < kc, column n < n) as an int32 that must lie in [-128, 127]. */

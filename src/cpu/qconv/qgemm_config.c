@@ -71,7 +71,7 @@ size_t er_qgemm_panel_bytes(int nr, size_t ks, size_t kc4) {
         !er_add_size(&t, er_qgemm_off_w(nr), w) || !er_add_size(&t, t, 63 + (size_t)nr * 36 + 63) ||
         t > ((size_t)1 << 40))
         return 0;
-    return (er_qgemm_off_q(nr, ks, kc4) + (size_t)nr * 36 + 63) & ~(size_t)63;
+    return er_qgemm_panel_stride(nr, ks, kc4);
 }
 
 /* The requantization constants of one panel's columns (zeroed memory at q):
