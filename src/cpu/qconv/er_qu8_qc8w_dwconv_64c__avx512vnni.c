@@ -177,38 +177,37 @@ void er_qdw_c4_rows3__avx512vnni(size_t channels, size_t w, const uint8_t *row, 
     for (size_t b = 0; b < blocks; b++) {
         size_t c0 = b * ER_QDW_CT, cnt = channels - c0 < ER_QDW_CT ? channels - c0 : ER_QDW_CT;
         __mmask64 m = cnt == 64 ? ~(__mmask64)0 : (((__mmask64)1 << cnt) - 1);
+        /* pixels x - 1, x, x + 1 slide along the row: each pixel is loaded
+         * (and flipped) once; outside the row (and for a NULL row) zrow */
+        const __m512i zl = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, zrow + c0), vxr);
+#define ER_ROWS3_PIXEL(x)                                                                      \
+    (row && (x) < w ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, row + (x) * stride + c0), vxr) \
+                    : zl)
+        __m512i r0 = zl, r1 = ER_ROWS3_PIXEL(0), r2 = ER_ROWS3_PIXEL(1);
         for (size_t x = 0; x < w; x++) {
-            const uint8_t *p0 = row && x > 0 ? row + (x - 1) * stride : zrow;
-            const uint8_t *p1 = row ? row + x * stride : zrow;
-            const uint8_t *p2 = row && x + 1 < w ? row + (x + 1) * stride : zrow;
             unsigned char *o = out + (x * blocks + b) * 256;
-            if (cnt <= 32) { /* 256-bit, as dw32 computes it */
-                __mmask32 m32 = (__mmask32)m;
-                __m256i r0 = _mm256_xor_si256(_mm256_maskz_loadu_epi8(m32, p0 + c0),
-                                              _mm512_castsi512_si256(vxr));
-                __m256i r1 = _mm256_xor_si256(_mm256_maskz_loadu_epi8(m32, p1 + c0),
-                                              _mm512_castsi512_si256(vxr));
-                __m256i r2 = _mm256_xor_si256(_mm256_maskz_loadu_epi8(m32, p2 + c0),
-                                              _mm512_castsi512_si256(vxr));
-                __m256i r3 = _mm512_castsi512_si256(z);
-                __m256i l01 = _mm256_unpacklo_epi8(r0, r1), h01 = _mm256_unpackhi_epi8(r0, r1);
-                __m256i l23 = _mm256_unpacklo_epi8(r2, r3), h23 = _mm256_unpackhi_epi8(r2, r3);
+            if (cnt <= 32) { /* 256-bit halves, as dw32 computes it */
+                __m256i h0 = _mm512_castsi512_si256(r0), h1 = _mm512_castsi512_si256(r1);
+                __m256i h2 = _mm512_castsi512_si256(r2), h3 = _mm512_castsi512_si256(z);
+                __m256i l01 = _mm256_unpacklo_epi8(h0, h1), h01 = _mm256_unpackhi_epi8(h0, h1);
+                __m256i l23 = _mm256_unpacklo_epi8(h2, h3), h23 = _mm256_unpackhi_epi8(h2, h3);
                 _mm256_store_si256((__m256i *)o, _mm256_unpacklo_epi16(l01, l23));
                 _mm256_store_si256((__m256i *)(o + 32), _mm256_unpackhi_epi16(l01, l23));
                 _mm256_store_si256((__m256i *)(o + 64), _mm256_unpacklo_epi16(h01, h23));
                 _mm256_store_si256((__m256i *)(o + 96), _mm256_unpackhi_epi16(h01, h23));
-                continue;
+            } else {
+                __m512i l01 = _mm512_unpacklo_epi8(r0, r1), h01 = _mm512_unpackhi_epi8(r0, r1);
+                __m512i l23 = _mm512_unpacklo_epi8(r2, z), h23 = _mm512_unpackhi_epi8(r2, z);
+                _mm512_store_si512(o, _mm512_unpacklo_epi16(l01, l23));
+                _mm512_store_si512(o + 64, _mm512_unpackhi_epi16(l01, l23));
+                _mm512_store_si512(o + 128, _mm512_unpacklo_epi16(h01, h23));
+                _mm512_store_si512(o + 192, _mm512_unpackhi_epi16(h01, h23));
             }
-            __m512i r0 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, p0 + c0), vxr);
-            __m512i r1 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, p1 + c0), vxr);
-            __m512i r2 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, p2 + c0), vxr);
-            __m512i l01 = _mm512_unpacklo_epi8(r0, r1), h01 = _mm512_unpackhi_epi8(r0, r1);
-            __m512i l23 = _mm512_unpacklo_epi8(r2, z), h23 = _mm512_unpackhi_epi8(r2, z);
-            _mm512_store_si512(o, _mm512_unpacklo_epi16(l01, l23));
-            _mm512_store_si512(o + 64, _mm512_unpackhi_epi16(l01, l23));
-            _mm512_store_si512(o + 128, _mm512_unpacklo_epi16(h01, h23));
-            _mm512_store_si512(o + 192, _mm512_unpackhi_epi16(h01, h23));
+            r0 = r1;
+            r1 = r2;
+            r2 = ER_ROWS3_PIXEL(x + 2);
         }
+#undef ER_ROWS3_PIXEL
     }
 }
 
