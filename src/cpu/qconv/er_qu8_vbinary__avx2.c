@@ -80,17 +80,17 @@ ER_QALWAYS_INLINE __m256i widen8(const uint8_t *p, __m128i xr, __m256i zu) {
     return _mm256_sub_epi32(_mm256_cvtepu8_epi32(b), zu);
 }
 
+/* k: ucols of ma, mb, my, filled by the caller where used (ma and mb only
+ * for QAdd's 64-bit form: filling them per call is work on a hot path, one
+ * call per GEMM tile with a fused residual). */
 ER_QALWAYS_INLINE void vbin(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *y,
                             const er_qvbin_params *p, bool is_mul, const er_qsplit20 *s2,
-                            bool split) {
+                            bool split, const ucols *k) {
     const __m128i ax = _mm_set1_epi8((char)p->a_xor), bx = _mm_set1_epi8((char)p->b_xor);
     const __m256i azu = _mm256_set1_epi32(p->a_zu), bzu = _mm256_set1_epi32(p->b_zu),
                   lo = _mm256_set1_epi32(p->lo), hi = _mm256_set1_epi32(p->hi),
                   zp = _mm256_set1_epi32(p->zp);
-    ucols ka, kb, ky;
-    ucols_make(&ka, &p->ma);
-    ucols_make(&kb, &p->mb);
-    ucols_make(&ky, &p->my);
+    const ucols *ka = &k[0], *kb = &k[1], *ky = &k[2];
     const split20 sa20 = split20_vec(&s2[0]),
                   sb20 = split20_vec(&s2[1]);
     for (size_t i = 0; i < n; i += 8) {
@@ -105,13 +105,13 @@ ER_QALWAYS_INLINE void vbin(size_t n, const uint8_t *a, const uint8_t *b, uint8_
         }
         __m256i da = widen8(pa, ax, azu), db = widen8(pb, bx, bzu), v;
         if (is_mul) {
-            v = mbqm8(_mm256_slli_epi32(_mm256_mullo_epi32(da, db), ER_QMUL_SHIFT), &ky);
+            v = mbqm8(_mm256_slli_epi32(_mm256_mullo_epi32(da, db), ER_QMUL_SHIFT), ky);
         } else if (split) {
-            v = mbqm8(_mm256_add_epi32(split20_mbqm(da, &sa20), split20_mbqm(db, &sb20)), &ky);
+            v = mbqm8(_mm256_add_epi32(split20_mbqm(da, &sa20), split20_mbqm(db, &sb20)), ky);
         } else {
-            __m256i sa = mbqm8(_mm256_slli_epi32(da, ER_QADD_SHIFT), &ka);
-            __m256i sb = mbqm8(_mm256_slli_epi32(db, ER_QADD_SHIFT), &kb);
-            v = mbqm8(_mm256_add_epi32(sa, sb), &ky);
+            __m256i sa = mbqm8(_mm256_slli_epi32(da, ER_QADD_SHIFT), ka);
+            __m256i sb = mbqm8(_mm256_slli_epi32(db, ER_QADD_SHIFT), kb);
+            v = mbqm8(_mm256_add_epi32(sa, sb), ky);
         }
         v = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(v, lo), hi), zp);
         er_q256_store_bytes(y + i, v, cnt);
@@ -120,16 +120,23 @@ ER_QALWAYS_INLINE void vbin(size_t n, const uint8_t *a, const uint8_t *b, uint8_
 
 void er_qu8_vadd__avx2(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *y,
                        const er_qvbin_params *p) {
-    er_qsplit20 s2[2] = {{0}}; /* the 32-bit operand rescales where both qualify */
-    if (er_qsplit20_make(&p->ma, &s2[0]) && er_qsplit20_make(&p->mb, &s2[1]))
-        vbin(n, a, b, y, p, false, s2, true);
-    else
-        vbin(n, a, b, y, p, false, s2, false);
+    er_qsplit20 s2[2] = {{0}};
+    ucols k[3];
+    ucols_make(&k[2], &p->my);
+    if (er_qsplit20_pair(p, s2)) {
+        vbin(n, a, b, y, p, false, s2, true, k);
+    } else {
+        ucols_make(&k[0], &p->ma);
+        ucols_make(&k[1], &p->mb);
+        vbin(n, a, b, y, p, false, s2, false, k);
+    }
 }
 
 void er_qu8_vmul__avx2(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *y,
                        const er_qvbin_params *p) {
     const er_qsplit20 none[2] = {{0}};
-    vbin(n, a, b, y, p, true, none, false);
+    ucols k[3];
+    ucols_make(&k[2], &p->my);
+    vbin(n, a, b, y, p, true, none, false, k);
 }
 #endif

@@ -7,11 +7,14 @@
 #include "cpu/qconv/qgemm_avx512.h"
 #include "cpu/qconv/qvbinary.h"
 
-/* MBQM of 16 lanes with one set of constants (the GEMM epilogue's, with
- * uniform constants). */
-ER_QALWAYS_INLINE __m512i mbqm16(__m512i x, const er_qcol *q) {
-    const er_q512_cols k = er_q512_uniform_cols(q->mult, q->cpos, q->dneg, q->rshift, q->left);
-    return er_q512_mbqm16c(x, &k, q->left != 0, 0);
+/* The GEMM epilogue's MBQM constants, the same in every lane. */
+static er_q512_cols ucols(const er_qcol *q) {
+    return er_q512_uniform_cols(q->mult, q->cpos, q->dneg, q->rshift, q->left);
+}
+
+/* MBQM of 16 lanes with one set of constants (k = ucols(q)). */
+ER_QALWAYS_INLINE __m512i mbqm16(__m512i x, const er_q512_cols *k, const er_qcol *q) {
+    return er_q512_mbqm16c(x, k, q->left != 0, 0);
 }
 
 /* er_qsplit20 (qvbinary.h) in vectors. */
@@ -55,8 +58,9 @@ ER_QALWAYS_INLINE void vbin(size_t n, const uint8_t *a, const uint8_t *b, uint8_
     const __m512i azu = _mm512_set1_epi32(p->a_zu), bzu = _mm512_set1_epi32(p->b_zu),
                   lo = _mm512_set1_epi32(p->lo), hi = _mm512_set1_epi32(p->hi),
                   zp = _mm512_set1_epi32(p->zp);
-    const split20 ka = split20_vec(&s2[0]),
-                  kb = split20_vec(&s2[1]);
+    /* the constants set up once: the output stores may alias *p */
+    const split20 sa = split20_vec(&s2[0]), sb = split20_vec(&s2[1]);
+    const er_q512_cols ka = ucols(&p->ma), kb = ucols(&p->mb), ky = ucols(&p->my);
     for (size_t i = 0; i < n; i += 16) {
         size_t cnt = n - i < 16 ? n - i : 16;
         __mmask16 m = (__mmask16)((1u << cnt) - 1);
@@ -66,13 +70,13 @@ ER_QALWAYS_INLINE void vbin(size_t n, const uint8_t *a, const uint8_t *b, uint8_
             _mm512_cvtepu8_epi32(_mm_xor_si128(_mm_maskz_loadu_epi8(m, b + i), bx)), bzu);
         __m512i v;
         if (is_mul) {
-            v = mbqm16(_mm512_slli_epi32(_mm512_mullo_epi32(da, db), ER_QMUL_SHIFT), &p->my);
+            v = mbqm16(_mm512_slli_epi32(_mm512_mullo_epi32(da, db), ER_QMUL_SHIFT), &ky, &p->my);
         } else if (split) {
-            v = mbqm16(_mm512_add_epi32(split20_mbqm(da, &ka), split20_mbqm(db, &kb)), &p->my);
+            v = mbqm16(_mm512_add_epi32(split20_mbqm(da, &sa), split20_mbqm(db, &sb)), &ky, &p->my);
         } else {
-            __m512i sa = mbqm16(_mm512_slli_epi32(da, ER_QADD_SHIFT), &p->ma);
-            __m512i sb = mbqm16(_mm512_slli_epi32(db, ER_QADD_SHIFT), &p->mb);
-            v = mbqm16(_mm512_add_epi32(sa, sb), &p->my);
+            __m512i ra = mbqm16(_mm512_slli_epi32(da, ER_QADD_SHIFT), &ka, &p->ma);
+            __m512i rb = mbqm16(_mm512_slli_epi32(db, ER_QADD_SHIFT), &kb, &p->mb);
+            v = mbqm16(_mm512_add_epi32(ra, rb), &ky, &p->my);
         }
         v = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, lo), hi), zp);
         _mm_mask_storeu_epi8(y + i, m, _mm512_cvtepi32_epi8(v));
@@ -81,11 +85,9 @@ ER_QALWAYS_INLINE void vbin(size_t n, const uint8_t *a, const uint8_t *b, uint8_
 
 void er_qu8_vadd__avx512(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *y,
                          const er_qvbin_params *p) {
-    er_qsplit20 s2[2] = {{0}}; /* the 32-bit operand rescales where both qualify */
-    if (er_qsplit20_make(&p->ma, &s2[0]) && er_qsplit20_make(&p->mb, &s2[1]))
-        vbin(n, a, b, y, p, false, s2, true);
-    else
-        vbin(n, a, b, y, p, false, s2, false);
+    er_qsplit20 s2[2] = {{0}};
+    if (er_qsplit20_pair(p, s2)) vbin(n, a, b, y, p, false, s2, true);
+    else vbin(n, a, b, y, p, false, s2, false);
 }
 
 void er_qu8_vmul__avx512(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *y,

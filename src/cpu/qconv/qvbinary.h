@@ -78,6 +78,12 @@ static inline bool er_qsplit20_make(const er_qcol *q, er_qsplit20 *k) {
     return true;
 }
 
+/* Both operands' constants; true when both qualify (the kernels then take the
+ * 32-bit form for both, else the 64-bit form for both). */
+static inline bool er_qsplit20_pair(const er_qvbin_params *p, er_qsplit20 s2[2]) {
+    return er_qsplit20_make(&p->ma, &s2[0]) && er_qsplit20_make(&p->mb, &s2[1]);
+}
+
 #if ER_QARCH_X86_64
 /* er_qu8_vadd__<isa>'s 32-bit operand rescale, out[i] = MBQM(d[i] * 2^20, m)
  * for d[i] in [-255, 255], exposed for its exhaustive test; false (nothing
