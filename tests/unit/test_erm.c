@@ -114,6 +114,15 @@ static int outputs_identical(int n, er_tensor **a, er_tensor **b, char *msg, siz
     return 1;
 }
 
+/* erm_model_runnable() loaded from its ONNX bytes. */
+static er_status load_runnable(er_model **out) {
+    pbw w = {0};
+    erm_model_runnable(&w);
+    er_status st = er_model_load_memory(w.d, w.n, NULL, out);
+    pbw_free(&w);
+    return st;
+}
+
 TEST(erm_xxh64_matches_reference_vectors) {
     /* expected values from `xxhsum -H64` (xxHash 0.8.1) */
     CHECK(er_xxh64("", 0) == 0xef46db3751d8e999ull);
@@ -227,11 +236,8 @@ TEST(erm_round_trip_support_model_through_file) {
 }
 
 TEST(erm_runnable_model_identical_outputs) {
-    pbw w = {0};
-    erm_model_runnable(&w);
     er_model *a = NULL, *b = NULL;
-    CHECK_STATUS(er_model_load_memory(w.d, w.n, NULL, &a), ER_OK);
-    pbw_free(&w);
+    CHECK_STATUS(load_runnable(&a), ER_OK);
     void *buf;
     size_t size;
     CHECK_STATUS(via_erm(a, &buf, &size, &b), ER_OK);
@@ -292,11 +298,8 @@ static int inside(const void *p, const er_mapping *m) {
 }
 
 TEST(erm_weights_are_used_in_place_and_aligned) {
-    pbw w = {0};
-    erm_model_runnable(&w);
     er_model *a = NULL, *b = NULL;
-    CHECK_STATUS(er_model_load_memory(w.d, w.n, NULL, &a), ER_OK);
-    pbw_free(&w);
+    CHECK_STATUS(load_runnable(&a), ER_OK);
     char path[] = "/tmp/er_erm_XXXXXX";
     int fd = mkstemp(path);
     CHECK(fd >= 0);
@@ -394,11 +397,8 @@ TEST(erm_external_data_model_converts_self_contained) {
 }
 
 TEST(erm_quantization_parameters_round_trip) {
-    pbw w = {0};
-    erm_model_runnable(&w);
     er_model *a = NULL, *b = NULL;
-    CHECK_STATUS(er_model_load_memory(w.d, w.n, NULL, &a), ER_OK);
-    pbw_free(&w);
+    CHECK_STATUS(load_runnable(&a), ER_OK);
     /* the ONNX importer does not set quant yet; the quantizer will */
     er_graph *g = a->graph;
     int wid = er_graph_find(g, "W"), xid = er_graph_find(g, "x");
@@ -425,11 +425,8 @@ TEST(erm_quantization_parameters_round_trip) {
 }
 
 TEST(erm_rewriting_is_byte_identical) {
-    pbw w = {0};
-    erm_model_runnable(&w);
     er_model *a = NULL, *b = NULL;
-    CHECK_STATUS(er_model_load_memory(w.d, w.n, NULL, &a), ER_OK);
-    pbw_free(&w);
+    CHECK_STATUS(load_runnable(&a), ER_OK);
     void *b1, *b2;
     size_t n1, n2;
     CHECK_STATUS(via_erm(a, &b1, &n1, &b), ER_OK);
@@ -443,11 +440,8 @@ TEST(erm_rewriting_is_byte_identical) {
 }
 
 TEST(erm_save_over_its_own_source) {
-    pbw w = {0};
-    erm_model_runnable(&w);
     er_model *a = NULL, *b = NULL, *c = NULL;
-    CHECK_STATUS(er_model_load_memory(w.d, w.n, NULL, &a), ER_OK);
-    pbw_free(&w);
+    CHECK_STATUS(load_runnable(&a), ER_OK);
     char path[] = "/tmp/er_erm_XXXXXX";
     int fd = mkstemp(path);
     CHECK(fd >= 0);
@@ -483,11 +477,8 @@ TEST(erm_save_errors) {
 }
 
 TEST(erm_out_of_memory_while_saving) {
-    pbw w = {0};
-    erm_model_runnable(&w);
     er_model *a = NULL;
-    CHECK_STATUS(er_model_load_memory(w.d, w.n, NULL, &a), ER_OK);
-    pbw_free(&w);
+    CHECK_STATUS(load_runnable(&a), ER_OK);
     int ok = 0;
     for (long n = 0; n < 10000 && !ok; n++) {
         void *buf = NULL;
@@ -507,11 +498,8 @@ TEST(erm_out_of_memory_while_saving) {
 }
 
 TEST(erm_checksum_skip_flag) {
-    pbw w = {0};
-    erm_model_runnable(&w);
     er_model *a = NULL, *b = NULL;
-    CHECK_STATUS(er_model_load_memory(w.d, w.n, NULL, &a), ER_OK);
-    pbw_free(&w);
+    CHECK_STATUS(load_runnable(&a), ER_OK);
     void *buf;
     size_t size;
     CHECK_STATUS(er_erm_write_memory(a->graph, &buf, &size), ER_OK);
@@ -542,11 +530,8 @@ TEST(erm_checksum_skip_flag) {
 }
 
 TEST(erm_optional_and_unknown_sections) {
-    pbw w = {0};
-    erm_model_runnable(&w);
     er_model *a = NULL, *b = NULL;
-    CHECK_STATUS(er_model_load_memory(w.d, w.n, NULL, &a), ER_OK);
-    pbw_free(&w);
+    CHECK_STATUS(load_runnable(&a), ER_OK);
     void *buf;
     size_t size, n2;
     CHECK_STATUS(er_erm_write_memory(a->graph, &buf, &size), ER_OK);
@@ -658,11 +643,8 @@ TEST(erm_compressed_and_plain_files_hold_the_same_graph) {
 }
 
 TEST(erm_identical_constants_are_stored_once) {
-    pbw w = {0};
-    erm_model_runnable(&w);
     er_model *a = NULL, *b = NULL;
-    CHECK_STATUS(er_model_load_memory(w.d, w.n, NULL, &a), ER_OK);
-    pbw_free(&w);
+    CHECK_STATUS(load_runnable(&a), ER_OK);
     /* two more constants with the bytes of W */
     er_graph *g = a->graph;
     int vw = er_graph_find(g, "W"), ids[2];

@@ -12,6 +12,7 @@
 
 #include "core/mapfile.h"
 #include "core/packed.h"
+#include "core/status.h"
 #include "cpu/conv/conv_internal.h"
 #include "cpu/qconv/qconv.h"
 #include "runtime/model.h"
@@ -88,16 +89,22 @@ static int run(const er_model *m, er_isa isa, float *out, size_t n, int *borrowe
     return feed(s, xd, 50.0f, 1.0f, out, n);
 }
 
+/* m saved with pre-packed weights to a new file (path: a mkstemp template,
+ * the name on return) and loaded back into *out. */
+static er_status reload_prepacked(er_model *m, char *path, er_model **out) {
+    int fd = mkstemp(path);
+    if (fd < 0) return er_fail(ER_ERR_IO, "cannot create %s", path);
+    close(fd);
+    er_status st = er_model_save_prepacked(m, NULL, path);
+    return st != ER_OK ? st : er_model_load(path, out);
+}
+
 TEST(erm_prepacked_weights_used_in_place_same_outputs) {
     er_model *m = model();
     CHECK(m);
     char path[] = "/tmp/er_prepack_XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    close(fd);
-    CHECK_STATUS(er_model_save_prepacked(m, NULL, path), ER_OK);
     er_model *p = NULL;
-    CHECK_STATUS(er_model_load(path, &p), ER_OK);
+    CHECK_STATUS(reload_prepacked(m, path, &p), ER_OK);
     /* stem, pw, wg, dw: 4 blobs; the shared weight has none */
     CHECK_EQ_INT(p->graph->n_packed, 4);
     int shared = er_graph_find(p->graph, "w_shared");
@@ -223,12 +230,8 @@ TEST(erm_prepacked_int8_weights_used_in_place_same_outputs) {
     er_model *m = qmodel();
     CHECK(m);
     char path[] = "/tmp/er_prepack_q_XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    close(fd);
-    CHECK_STATUS(er_model_save_prepacked(m, NULL, path), ER_OK);
     er_model *p = NULL;
-    CHECK_STATUS(er_model_load(path, &p), ER_OK);
+    CHECK_STATUS(reload_prepacked(m, path, &p), ER_OK);
     CHECK_EQ_INT(p->graph->n_packed, 3); /* c1, c2, c4; not the depthwise c3 */
     for (int k = 0; k < p->graph->n_packed; k++)
         CHECK(strncmp(p->graph->packed[k].layout, "q8-gemm-v1/", 11) == 0);
