@@ -3,7 +3,7 @@
  * interleaved per channel (one unpack), widened to int16 pairs and summed
  * against the packed int16 weight pairs by one vpmaddwd per 8 channels
  * (exact: |255 * 128| * 2 < 2^31). A tail of fewer than 32 channels is
- * staged through a small buffer. */
+ * read by masked loads (whole dwords) or staged through a small buffer. */
 #if defined(__x86_64__)
 #include <string.h>
 
